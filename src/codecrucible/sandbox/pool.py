@@ -1,0 +1,171 @@
+"""The harness's side of the sandbox: fork servers and a pool that keeps them busy.
+
+Each ``ForkServer`` is a separate interpreter started with an empty environment (a forked
+child would inherit the harness's memory, environment, secrets and sockets; an exec'd one does
+not). A ``SandboxPool`` holds one server per slot, one slot per core by default, hands each
+idle server the next job, and restarts a server that dies.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from codecrucible.sandbox.server import read_frame, write_frame
+
+# Variables that tune numeric libraries and carry nothing secret; everything else is dropped.
+_PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+DEFAULT_PRELOAD = ("math", "re", "string", "itertools", "functools", "collections", "heapq",
+                   "bisect", "typing", "fractions", "decimal", "statistics", "random", "copy",
+                   "hashlib", "datetime", "operator", "json")
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How each fork server is set up; recorded with every run."""
+
+    preload: tuple[str, ...] = DEFAULT_PRELOAD
+    tmpfs_mb: int = 256
+    read_only: tuple[str, ...] = ()
+    python: str = field(default_factory=lambda: sys.executable)
+
+    def frame(self, slot: int) -> dict:
+        return {"slot": slot, "preload": list(self.preload), "tmpfs_mb": self.tmpfs_mb,
+                "read_only": list(self.read_only)}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the code it ran)."""
+
+
+class ForkServer:
+    def __init__(self, slot: int = 0, config: SandboxConfig | None = None):
+        self.slot = slot
+        self.config = config or SandboxConfig()
+        env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ} | _THREAD_ENV
+        self.process = subprocess.Popen(
+            [self.config.python, "-I", "-m", "codecrucible.sandbox.server"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, close_fds=True, start_new_session=True, cwd="/")
+        self._in = self.process.stdin.fileno()
+        self._out = self.process.stdout.fileno()
+        write_frame(self._in, self.config.frame(slot))
+        self.info = read_frame(self._out)
+        if self.info is None:
+            raise SandboxError(f"sandbox server for slot {slot} failed to start "
+                               f"(interpreter {self.config.python})")
+        self.busy = False
+
+    @property
+    def fd(self) -> int:
+        return self._out
+
+    def submit(self, job: dict) -> None:
+        self.busy = True
+        try:
+            write_frame(self._in, job)
+        except BrokenPipeError as err:
+            raise SandboxError("sandbox server died") from err
+
+    def collect(self) -> dict:
+        self.busy = False
+        result = read_frame(self._out)
+        if result is None:
+            raise SandboxError("sandbox server died during a job")
+        if "error" in result:
+            raise SandboxError(f"sandbox server error: {result['error']}")
+        return result
+
+    def run(self, job: dict) -> dict:
+        self.submit(job)
+        return self.collect()
+
+    def close(self) -> None:
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class SandboxPool:
+    """``slots`` fork servers; ``imap`` runs jobs on them and yields results as they finish."""
+
+    def __init__(self, slots: int | None = None, config: SandboxConfig | None = None):
+        self.config = config or SandboxConfig()
+        self.servers = [ForkServer(slot, self.config) for slot in range(slots or os.cpu_count() or 1)]
+
+    @property
+    def layers(self) -> dict[str, str]:
+        return self.servers[0].info["layers"]
+
+    def imap(self, jobs: Iterable[tuple[object, dict]]) -> Iterator[tuple[object, dict]]:
+        """Run ``(key, job)`` pairs; yield ``(key, result)`` in completion order.
+
+        A job whose server dies yields a result with ``"sandbox_error"`` and the server is
+        replaced, so one catastrophic program cannot stop an evaluation.
+        """
+        pending = iter(jobs)
+        selector = selectors.DefaultSelector()
+        keys: dict[int, object] = {}
+        try:
+            for server in self.servers:
+                if not self._feed(server, pending, selector, keys):
+                    break
+            while keys:
+                for event, _ in selector.select():
+                    server = event.data
+                    key = keys.pop(server.slot)
+                    selector.unregister(server.fd)
+                    try:
+                        result = server.collect()
+                    except SandboxError as err:
+                        result = {"sandbox_error": str(err)}
+                        server = self._replace(server)
+                    yield key, result
+                    self._feed(server, pending, selector, keys)
+        finally:
+            selector.close()
+            for server in self.servers:
+                if server.busy:  # abandoned mid-job (the consumer stopped early)
+                    self._replace(server)
+
+    def _feed(self, server, pending, selector, keys) -> bool:
+        try:
+            key, job = next(pending)
+        except StopIteration:
+            return False
+        server.submit(job)
+        keys[server.slot] = key
+        selector.register(server.fd, selectors.EVENT_READ, server)
+        return True
+
+    def _replace(self, server: ForkServer) -> ForkServer:
+        server.process.kill()
+        server.close()
+        fresh = ForkServer(server.slot, self.config)
+        self.servers[server.slot] = fresh
+        return fresh
+
+    def run(self, job: dict) -> dict:
+        return next(self.imap([(None, job)]))[1]
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
+
+    def __enter__(self) -> "SandboxPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,100 @@
+"""Plain-data values on the wire: tagged JSON that only builtin types survive.
+
+Test inputs travel to the sandboxed child and return values travel back in this encoding.
+Encoding checks exact types (``type(x) is int``, not ``isinstance``), so an object whose
+``__eq__`` always says yes cannot cross: it arrives as an ``Unserializable`` error instead.
+Every JSON object on the wire is a one-key tag, so decoding is unambiguous:
+
+    {"t": [...]} tuple   {"s": [...]} set   {"f": [...]} frozenset   {"d": [[k, v], ...]} dict
+    {"b": "hex"} bytes   {"c": [re, im]} complex
+
+Stdlib only: the fork server imports this before any untrusted code runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+# Big integers are legitimate outputs (factorials, Fibonacci); JSON carries them as digits.
+sys.set_int_max_str_digits(0)
+
+_SCALARS = (type(None), bool, int, float, str)
+
+
+class Unserializable(TypeError):
+    """A value of a type that cannot cross the wire (class instances, generators, ...)."""
+
+
+def to_plain(value: object, _depth: int = 0) -> object:
+    """Turn a plain-data value into a JSON-ready tree, refusing anything else."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if _depth > 200:
+        raise Unserializable("value nested deeper than 200 levels")
+    depth = _depth + 1
+    if kind is list:
+        return [to_plain(v, depth) for v in value]
+    if kind is tuple:
+        return {"t": [to_plain(v, depth) for v in value]}
+    if kind is dict:
+        return {"d": [[to_plain(k, depth), to_plain(v, depth)] for k, v in value.items()]}
+    if kind is set:
+        return {"s": [to_plain(v, depth) for v in value]}
+    if kind is frozenset:
+        return {"f": [to_plain(v, depth) for v in value]}
+    if kind is bytes:
+        return {"b": value.hex()}
+    if kind is complex:
+        return {"c": [value.real, value.imag]}
+    item = _numpy_item(value)
+    if item is not None:
+        return to_plain(item, depth)
+    raise Unserializable(f"{kind.__module__}.{kind.__qualname__}")
+
+
+def _numpy_item(value: object) -> object | None:
+    """numpy scalars and arrays become Python values, as EvalPlus's comparisons treat them."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return None
+    if type(value) is numpy.ndarray:
+        return value.tolist()
+    if isinstance(value, numpy.generic) and type(value).__module__ == "numpy":
+        return value.item()
+    return None
+
+
+def _untag(obj: dict) -> object:
+    if len(obj) != 1:
+        raise ValueError(f"malformed wire object with keys {sorted(obj)}")
+    (tag, body), = obj.items()
+    if tag == "t":
+        return tuple(body)
+    if tag == "d":
+        return {_hashable(k): v for k, v in body}
+    if tag == "s":
+        return {_hashable(v) for v in body}
+    if tag == "f":
+        return frozenset(_hashable(v) for v in body)
+    if tag == "b":
+        return bytes.fromhex(body)
+    if tag == "c":
+        return complex(body[0], body[1])
+    raise ValueError(f"unknown wire tag {tag!r}")
+
+
+def _hashable(value: object) -> object:
+    # Lists only appear as dict keys or set members when a hostile writer put them there.
+    if isinstance(value, list):
+        raise ValueError("unhashable list inside a set or as a dict key")
+    return value
+
+
+def dumps(value: object) -> str:
+    return json.dumps(to_plain(value), separators=(",", ":"))
+
+
+def loads(text: str | bytes) -> object:
+    return json.loads(text, object_hook=_untag)

@@ -35,7 +35,10 @@ class SandboxConfig:
     python: str = field(default_factory=lambda: sys.executable)
 
     def frame(self, slot: int) -> dict:
-        return {"slot": slot, "preload": list(self.preload), "tmpfs_mb": self.tmpfs_mb,
+        # Sandbox uids are unique per harness process, so two pools on one host never share
+        # a process limit or kill each other's processes.
+        uid_base = 1_000_000 + (os.getpid() % 4_000_000) * 64
+        return {"slot": slot, "uid_base": uid_base, "preload": list(self.preload), "tmpfs_mb": self.tmpfs_mb,
                 "read_only": list(self.read_only)}
 
 

@@ -4,7 +4,8 @@ Denied: every ``socket()`` (EACCES; ``socketpair`` stays allowed), leaving the p
 session (``setsid``/``setpgid``), namespaces (``unshare``, ``setns``, ``clone`` with CLONE_NEW*),
 ``clone3`` (ENOSYS, so libc falls back to ``clone`` whose flags the filter can read), ``ptrace``
 and cross-process memory access, mounts, ``bpf``, ``perf_event_open``, ``userfaultfd``,
-``io_uring``, keyrings, kexec and kernel modules. x32 syscalls and foreign architectures are
+``io_uring``, keyrings, kexec and kernel modules, SysV IPC and message queues, and changing
+file modes, owners, times or extended attributes. x32 syscalls and foreign architectures are
 killed. Only x86_64 has a syscall table here; elsewhere ``build_filter`` returns None and the
 missing layer is reported.
 """
@@ -38,6 +39,15 @@ _X86_64 = {
         "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
         "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
         "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
+        # SysV IPC and POSIX message queues: shared state that outlives the run
+        "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66,
+        "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220,
+        "mq_open": 240, "mq_unlink": 241,
+        # file metadata, which Landlock does not cover: modes, owners, times, xattrs
+        "chmod": 90, "fchmod": 91, "chown": 92, "fchown": 93, "lchown": 94, "utime": 132,
+        "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197,
+        "lremovexattr": 198, "fremovexattr": 199, "utimes": 235, "fchownat": 260,
+        "futimesat": 261, "fchmodat": 268, "utimensat": 280, "fchmodat2": 452,
     },
 }
 

@@ -13,13 +13,19 @@ Stdlib only: the fork server imports this before any untrusted code runs.
 
 from __future__ import annotations
 
+import collections
 import json
 import sys
 
-# Big integers are legitimate outputs (factorials, Fibonacci); JSON carries them as digits.
-sys.set_int_max_str_digits(0)
+# Big integers are legitimate outputs (factorials, Fibonacci), but decoding digits is quadratic:
+# 50,000 digits decode in milliseconds, while an unbounded number could stall the harness.
+MAX_INT_DIGITS = 50_000
+sys.set_int_max_str_digits(MAX_INT_DIGITS)
 
 _SCALARS = (type(None), bool, int, float, str)
+# Stdlib mappings that reference solutions return; read through ``dict.items`` so that no
+# method a candidate could override is called.
+_MAPPINGS = (dict, collections.Counter, collections.OrderedDict, collections.defaultdict)
 
 
 class Unserializable(TypeError):
@@ -38,8 +44,10 @@ def to_plain(value: object, _depth: int = 0) -> object:
         return [to_plain(v, depth) for v in value]
     if kind is tuple:
         return {"t": [to_plain(v, depth) for v in value]}
-    if kind is dict:
-        return {"d": [[to_plain(k, depth), to_plain(v, depth)] for k, v in value.items()]}
+    if kind in _MAPPINGS:
+        return {"d": [[to_plain(k, depth), to_plain(v, depth)] for k, v in dict.items(value)]}
+    if kind is collections.deque:
+        return [to_plain(v, depth) for v in value]
     if kind is set:
         return {"s": [to_plain(v, depth) for v in value]}
     if kind is frozenset:

@@ -1,0 +1,246 @@
+"""The ``crucible`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from codecrucible import __version__
+from codecrucible.benchmarks.data import DataError, resolve_data_dir
+from codecrucible.calibrate import TimeLimits
+from codecrucible.samples import SampleError
+from codecrucible.store import StoreError
+
+app = typer.Typer(
+    help="codecrucible: judge code written by language models, in a fast, strong sandbox.\n\n"
+         "Examples:\n\n"
+         "  crucible benchmarks\n\n"
+         "  crucible eval samples.jsonl -b humaneval+\n\n"
+         "  crucible eval samples.jsonl -b humaneval+ --resume\n\n"
+         "  crucible sandbox run untrusted.py --timeout 5 --memory 512M\n\n"
+         "  crucible doctor",
+    no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+sandbox_app = typer.Typer(help="Run untrusted code in the sandbox.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+console = Console(stderr=True)
+out = Console()
+
+_DATA_HELP = "Directory holding the benchmark files (as shared/datasets); replaces the " \
+             "download. Default: $CRUCIBLE_DATA_DIR."
+_STORE_HELP = "SQLite store for runs and verdicts. Default: $CRUCIBLE_STORE or ./crucible.db."
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _store_path(store: Optional[Path]) -> Path:
+    return store or Path(os.environ.get("CRUCIBLE_STORE", "crucible.db"))
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def benchmarks(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_HELP)):
+    """List the benchmarks, their sizes and whether their data is available."""
+    from codecrucible import benchmarks as registry
+    try:
+        directory = resolve_data_dir(data_dir)
+    except DataError as err:
+        _fail(str(err))
+    table = Table(title="Benchmarks")
+    for column in ("name", "problems", "suites", "data", "description"):
+        table.add_column(column)
+    for bench in registry.all_benchmarks():
+        state = registry.data_status(bench, directory)
+        style = "green" if state == "ok" else "yellow" if "not downloaded" in state else "red"
+        table.add_row(bench.name, str(bench.size), "+".join(bench.suites),
+                      f"[{style}]{state}[/]", bench.description)
+    out.print(table)
+
+
+@app.command("eval")
+def eval_command(
+    samples: Path = typer.Argument(..., help="Samples as JSONL (plain or .gz): task_id with "
+                                   "'solution' (EvalPlus) or 'completion' (human-eval)."),
+    benchmark: str = typer.Option(..., "-b", "--benchmark", help="Benchmark name (see "
+                                  "'crucible benchmarks')."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the latest run of this file "
+                                "and benchmark; judge only what it lacks."),
+    store: Optional[Path] = typer.Option(None, "--store", help=_STORE_HELP),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_HELP),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="Write a JSON summary here."),
+    details: Optional[Path] = typer.Option(None, "--details", help="Write one JSON line per "
+                                           "sample and suite (status, tests passed/total)."),
+    per_problem: bool = typer.Option(False, "--per-problem", help="Print a row per problem."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Sandbox slots (default: "
+                                       "one per core)."),
+    floor: float = typer.Option(0.5, help="Per-test time limit floor, seconds."),
+    multiple: float = typer.Option(4.0, help="Per-test limit = floor + MULTIPLE x the "
+                                   "reference solution's time on this host."),
+    memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
+):
+    """Judge samples written by any tool; print pass@k per suite.
+
+    Examples:
+
+      crucible eval samples.jsonl -b humaneval+
+
+      crucible eval samples.jsonl -b humaneval+ --resume --details verdicts.jsonl
+    """
+    from codecrucible import evaluate, summary as summaries
+    from codecrucible.store import Store
+    if not samples.is_file():
+        _fail(f"{samples}: no such file")
+    try:
+        directory = resolve_data_dir(data_dir)
+        db = Store(_store_path(store))
+        with _progress() as bar:
+            result = evaluate.evaluate(
+                samples, benchmark, db, data_dir=directory, resume=resume,
+                limits=TimeLimits(floor, multiple), memory_mb=_megabytes(memory), slots=jobs,
+                progress=_bar_callbacks(bar))
+    except (DataError, SampleError, StoreError) as err:
+        _fail(str(err))
+    for task, why in result.unjudgeable.items():
+        console.print(f"[yellow]warning:[/] {task} cannot be judged: {why}", highlight=False)
+    report = summaries.summarize(db, result.run_id)
+    _print_summary(report, per_problem)
+    if result.resumed:
+        console.print(f"resumed run {result.run_id}: {result.already_judged} samples were "
+                      f"already judged, {result.judged_now} judged now")
+    if summary:
+        summaries.write_summary(report, summary)
+    if details:
+        summaries.write_details(db, result.run_id, details)
+    db.close()
+
+
+def _megabytes(text: str) -> int:
+    units = {"K": 1 / 1024, "M": 1, "G": 1024}
+    text = text.strip().upper().removesuffix("B")
+    try:
+        if text[-1:] in units:
+            return max(1, int(float(text[:-1]) * units[text[-1]]))
+        return int(text)
+    except ValueError:
+        _fail(f"memory limit {text!r} is not a size like 512M or 2G")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
+                    transient=True)
+
+
+def _bar_callbacks(bar: Progress):
+    from codecrucible.evaluate import Progress as Callbacks
+    state = {"task": None, "done": 0, "passed": 0}
+
+    def phase(name: str, total: int) -> None:
+        state.update(task=bar.add_task(name, total=total, rate=""), done=0, passed=0)
+
+    def advance(passed: bool) -> None:
+        state["done"] += 1
+        state["passed"] += passed
+        bar.update(state["task"], advance=1,
+                   rate=f"{100 * state['passed'] / state['done']:.1f}% pass")
+
+    return Callbacks(phase=phase, advance=advance)
+
+
+def _print_summary(report: dict, per_problem: bool) -> None:
+    table = Table(title=f"{report['benchmark']} — run {report['run_id']}")
+    ks = sorted({k for s in report["suites"].values() for k in s["pass_at_k"]},
+                key=lambda k: int(k.split("@")[1]))
+    for column in ("suite", "problems", "samples", *ks, "statuses"):
+        table.add_column(column, justify="right" if column != "statuses" else "left")
+    for name, suite in report["suites"].items():
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(suite["statuses"].items()))
+        table.add_row(name, str(suite["problems"]), str(suite["samples"]),
+                      *[f"{100 * suite['pass_at_k'].get(k, float('nan')):.1f}" for k in ks],
+                      statuses)
+    out.print(table)
+    if per_problem:
+        detail = Table(title="per problem")
+        detail.add_column("problem")
+        for name in report["suites"]:
+            detail.add_column(f"{name} c/n", justify="right")
+        problems = next(iter(report["suites"].values()))["per_problem"]
+        for task in problems:
+            detail.add_row(task, *[f"{s['per_problem'][task]['c']}/{s['per_problem'][task]['n']}"
+                                   for s in report["suites"].values()])
+        out.print(detail)
+
+
+@sandbox_app.command("run")
+def sandbox_run(
+    file: Path = typer.Argument(..., help="A Python file to run, untrusted."),
+    timeout: float = typer.Option(5.0, help="Wall-clock limit, seconds."),
+    memory: str = typer.Option("512M", help="Memory limit, e.g. 512M or 2G."),
+    output: str = typer.Option("1M", help="Cap on stdout+stderr, e.g. 1M."),
+):
+    """Run one file in the sandbox and print the verdict as JSON.
+
+    Example: crucible sandbox run untrusted.py --timeout 5 --memory 512M
+    """
+    from codecrucible.sandbox import ForkServer, SandboxError
+    from codecrucible.sandbox.verdict import script_verdict
+    try:
+        code = file.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        _fail(f"{file}: cannot be read ({err})")
+    limits = {"wall_s": timeout, "load_s": timeout, "cpu_s": max(1, int(timeout)),
+              "memory_mb": _megabytes(memory), "output_bytes": _megabytes(output) << 20}
+    server = ForkServer()
+    try:
+        result = server.run({"kind": "script", "code": code, "filename": str(file),
+                             "limits": limits})
+    except SandboxError as err:
+        _fail(str(err))
+    finally:
+        server.close()
+    verdict = script_verdict(result, limits)
+    out.print_json(json.dumps(verdict))
+    raise typer.Exit(0 if verdict["status"] == "passed" else 1)
+
+
+@app.command()
+def doctor():
+    """Show which isolation layers this host gives the sandbox, and why not the others."""
+    from codecrucible.environment import fingerprint
+    from codecrucible.sandbox import ForkServer, SandboxError
+    try:
+        server = ForkServer()
+    except SandboxError as err:
+        _fail(str(err))
+    info = server.info
+    server.close()
+    table = Table(title="sandbox isolation layers on this host")
+    table.add_column("layer")
+    table.add_column("state")
+    for layer, state in info["layers"].items():
+        color = "green" if state.startswith("active") else "yellow"
+        table.add_row(layer, f"[{color}]{state}[/]")
+    out.print(table)
+    env = fingerprint()
+    out.print(f"python {info['python']} ({sys.executable}), {env['cores']} cores, {env['cpu']}")
+    out.print(f"pre-imported in each sandbox server: {', '.join(info['preloaded'])}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,178 @@
+"""``crucible eval``: judge a sample file on a benchmark, resumably.
+
+Samples are matched to problems, the problems' tests are calibrated (cached), and every sample
+runs once in the sandbox against all suites; each batch of verdicts is committed as it
+arrives. ``resume`` picks up the latest run with the same inputs and configuration and judges
+only what it lacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from codecrucible import benchmarks, calibrate, judge
+from codecrucible.benchmarks.data import DataError
+from codecrucible.calibrate import TaskTests, TimeLimits
+from codecrucible.environment import fingerprint
+from codecrucible.records import Problem, Status, Verdict
+from codecrucible.samples import Sample, SampleError, read_samples
+from codecrucible.sandbox import SandboxConfig, SandboxPool
+from codecrucible.store import Store
+
+_BATCH_SECONDS = 0.5
+_BATCH_SIZE = 64
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    benchmark: str
+    samples: str
+    samples_sha256: str
+    limits: TimeLimits = field(default_factory=TimeLimits)
+    memory_mb: int = 1024
+    output_kb: int = 1024
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Progress:
+    """Callbacks for a front end; all optional."""
+
+    phase: Callable[[str, int], None] = lambda name, total: None
+    advance: Callable[[bool], None] = lambda passed: None
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    run_id: str
+    resumed: bool
+    judged_now: int
+    already_judged: int
+    unjudgeable: dict[str, str]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
+             data_dir: Path | None = None, resume: bool = False,
+             limits: TimeLimits = TimeLimits(), memory_mb: int = 1024, slots: int | None = None,
+             progress: Progress | None = None) -> EvalResult:
+    progress = progress or Progress()
+    samples = read_samples(samples_path)
+    bench = benchmarks.get(benchmark_name)
+    problems = {p.task_id: p for p in bench.load(data_dir)}
+    unknown = sorted({s.task_id for s in samples} - problems.keys())
+    if unknown:
+        raise SampleError(f"{samples_path}: {len(unknown)} task ids are not in {bench.name} "
+                          f"(first: {', '.join(unknown[:3])})")
+    config = EvalConfig(bench.name, str(samples_path.resolve()), file_sha256(samples_path),
+                        limits, memory_mb)
+    run = store.latest_run(config.key()) if resume else None
+    if resume and run is None:
+        raise SampleError(f"nothing to resume: no earlier run of {samples_path} on {bench.name} "
+                          f"with these settings in {store.path}")
+
+    with SandboxPool(slots, SandboxConfig()) as pool:
+        if run is None:
+            environment = fingerprint(pool.layers) | {"data_sha256": _data_key(bench),
+                                                      "time_limits": asdict(limits)}
+            run_id = store.create_run("eval", bench.name, config.key(), asdict(config),
+                                      environment)
+        else:
+            run_id = run["id"]
+        needed = sorted({s.task_id for s in samples})
+        progress.phase("calibrating", len(needed))
+        tests = calibrate.calibrate([problems[t] for t in needed], pool, _data_key(bench),
+                                    on_done=lambda _: progress.advance(True))
+        done = store.judged(run_id)
+        pending = [s for s in samples if (s.task_id, s.index) not in done]
+        store.add_samples(run_id, ((s.task_id, s.index, s.raw(), problems[s.task_id].program(
+            s.fields)) for s in pending))
+        progress.phase("judging", len(pending))
+        writer = _BatchWriter(store, run_id)
+        templates = {task: _template(problems[task], t, limits, memory_mb)
+                     for task, t in tests.items() if not t.error}
+        runnable = []
+        for sample in pending:
+            problem, task_tests = problems[sample.task_id], tests[sample.task_id]
+            early = _without_running(problem, task_tests, sample)
+            if early is not None:
+                writer.add(sample, early)
+                progress.advance(False)
+            else:
+                job = dict(templates[sample.task_id], code=problem.program(sample.fields))
+                runnable.append((sample, job))
+        for sample, result in pool.imap(runnable):
+            task_tests = tests[sample.task_id]
+            cpu_limit = templates[sample.task_id]["limits"]["cpu_s"]
+            by_suite = judge.verdicts(result, task_tests, problems[sample.task_id], cpu_limit)
+            writer.add(sample, by_suite)
+            progress.advance(all(v.passed for v in by_suite.values()))
+        writer.flush()
+    store.finish_run(run_id)
+    return EvalResult(run_id, run is not None, len(pending), len(done),
+                      {task: t.error for task, t in tests.items() if t.error})
+
+
+def _data_key(bench) -> str:
+    return calibrate.data_key(*(spec.sha256 for spec in bench.files))
+
+
+def _template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
+    per_test = limits.per_test(tests.ref_s)
+    wall = limits.load_s + sum(per_test)
+    return {"kind": "calls", "entry": problem.entry_point, "tests": tests.args,
+            "test_limits": per_test, "oracle": problem.oracle,
+            "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
+                       "memory_mb": memory_mb, "output_bytes": 1 << 20,
+                       "result_bytes": 64 << 20}}
+
+
+def _without_running(problem: Problem, tests: TaskTests, sample: Sample
+                     ) -> dict[str, Verdict] | None:
+    """Verdicts that need no execution: an empty answer, or a task that cannot be judged."""
+    suites = tests.suites or {"base": 0}
+    if tests.error:
+        return {s: Verdict(Status.ERROR, 0, n, f"task cannot be judged: {tests.error}")
+                for s, n in suites.items()}
+    if not sample.raw().strip():
+        return {s: Verdict(Status.NO_CODE, 0, n, "the sample holds no code")
+                for s, n in suites.items()}
+    return None
+
+
+class _BatchWriter:
+    """Commits verdicts in batches: every 64 samples or half a second, whichever comes first."""
+
+    def __init__(self, store: Store, run_id: str):
+        self.store, self.run_id = store, run_id
+        self.buffer: list[tuple[str, int, dict[str, Verdict]]] = []
+        self.last = time.monotonic()
+
+    def add(self, sample: Sample, by_suite: dict[str, Verdict]) -> None:
+        self.buffer.append((sample.task_id, sample.index, by_suite))
+        if len(self.buffer) >= _BATCH_SIZE or time.monotonic() - self.last > _BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.store.add_verdicts(self.run_id, self.buffer)
+            self.buffer.clear()
+        self.last = time.monotonic()
+
+
+__all__ = ["evaluate", "EvalResult", "Progress", "DataError", "SampleError"]

@@ -1,0 +1,67 @@
+"""The records that flow through the spine: problems, verdicts and runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark task and its tests.
+
+    Tests come in one of two shapes. ``inputs`` maps a suite name ("base", "plus") to argument
+    tuples for the entry point (EvalPlus data). ``snippets`` are test statements (asserts, or a
+    ``check(candidate)`` call) that are run once against the reference solution in the sandbox,
+    which records every call they make; the recorded arguments then become the inputs.
+    Either way the expected outputs come from the reference solution, run in the sandbox.
+    """
+
+    task_id: str
+    benchmark: str
+    prompt: str                      # code prefix for completion models
+    instruction: str                 # natural-language statement for chat models
+    entry_point: str
+    reference: str                   # a whole program that solves the task
+    inputs: dict[str, list[tuple]] | None = None
+    snippets: tuple[str, ...] | None = None
+    snippet_oracles: tuple[str | None, ...] | None = None
+    atol: float = 0.0
+    oracle: str = "exact"
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def program(self, sample: dict) -> str:
+        """The whole program a sample stands for: EvalPlus ``solution`` or prompt + completion."""
+        if sample.get("solution") is not None:
+            return sample["solution"]
+        return self.prompt + (sample.get("completion") or "")
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    OUTPUT_LIMIT = "output_limit"
+    KILLED = "killed"
+    NO_CODE = "no_code"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What running one candidate against one test suite showed."""
+
+    status: Status
+    tests_passed: int
+    tests_total: int
+    first_failure: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    wall_s: float | None = None
+    cpu_s: float | None = None
+    max_rss_kb: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED

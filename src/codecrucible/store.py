@@ -1,0 +1,167 @@
+"""The SQLite store: runs, samples and verdicts, committed as they are produced.
+
+WAL mode, one transaction per batch of verdicts; primary keys make every write idempotent, so a
+run killed at any moment resumes without losing or duplicating anything.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from codecrucible.records import Status, Verdict
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    benchmark TEXT NOT NULL,
+    config_key TEXT NOT NULL,
+    config TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    created REAL NOT NULL,
+    finished REAL
+);
+CREATE INDEX IF NOT EXISTS runs_by_key ON runs (config_key, created);
+CREATE TABLE IF NOT EXISTS samples (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    task_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    raw TEXT NOT NULL,
+    code TEXT NOT NULL,
+    PRIMARY KEY (run_id, task_id, sample)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    task_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    suite TEXT NOT NULL,
+    status TEXT NOT NULL,
+    tests_passed INTEGER NOT NULL,
+    tests_total INTEGER NOT NULL,
+    first_failure TEXT,
+    stdout TEXT,
+    stderr TEXT,
+    wall_s REAL,
+    cpu_s REAL,
+    max_rss_kb INTEGER,
+    created REAL NOT NULL,
+    PRIMARY KEY (run_id, task_id, sample, suite)
+);
+"""
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: not a usable codecrucible store ({err})") from err
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------------ runs
+    def create_run(self, kind: str, benchmark: str, config_key: str, config: dict,
+                   environment: dict) -> str:
+        run_id = uuid.uuid4().hex[:12]
+        self.db.execute(
+            "INSERT INTO runs (id, kind, benchmark, config_key, config, environment, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, kind, benchmark, config_key, json.dumps(config), json.dumps(environment),
+             time.time()))
+        return run_id
+
+    def latest_run(self, config_key: str) -> dict | None:
+        row = self.db.execute("SELECT id FROM runs WHERE config_key = ? ORDER BY created DESC "
+                              "LIMIT 1", (config_key,)).fetchone()
+        return self.run(row[0]) if row else None
+
+    def run(self, run_id: str) -> dict:
+        row = self.db.execute("SELECT id, kind, benchmark, config, environment, created, finished "
+                              "FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no run {run_id!r} in {self.path}")
+        keys = ("id", "kind", "benchmark", "config", "environment", "created", "finished")
+        run = dict(zip(keys, row))
+        run["config"] = json.loads(run["config"])
+        run["environment"] = json.loads(run["environment"])
+        return run
+
+    def finish_run(self, run_id: str) -> None:
+        self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), run_id))
+
+    # ------------------------------------------------------------------ samples
+    def add_samples(self, run_id: str, rows: Iterable[tuple[str, int, str, str]]) -> None:
+        with self._transaction():
+            self.db.executemany("INSERT OR IGNORE INTO samples (run_id, task_id, sample, raw, code)"
+                                " VALUES (?, ?, ?, ?, ?)",
+                                ((run_id, *row) for row in rows))
+
+    def judged(self, run_id: str) -> set[tuple[str, int]]:
+        """(task, sample) pairs that already have every verdict they need."""
+        rows = self.db.execute("SELECT DISTINCT task_id, sample FROM verdicts WHERE run_id = ?",
+                               (run_id,))
+        return {(task, sample) for task, sample in rows}
+
+    # ------------------------------------------------------------------ verdicts
+    def add_verdicts(self, run_id: str,
+                     batch: Iterable[tuple[str, int, dict[str, Verdict]]]) -> None:
+        """One transaction for a batch; all suites of a sample land together or not at all."""
+        now = time.time()
+        rows = [(run_id, task, sample, suite, v.status.value, v.tests_passed, v.tests_total,
+                 v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s, v.max_rss_kb, now)
+                for task, sample, by_suite in batch for suite, v in by_suite.items()]
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status,"
+                " tests_passed, tests_total, first_failure, stdout, stderr, wall_s, cpu_s,"
+                " max_rss_kb, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def verdicts(self, run_id: str) -> Iterator[dict]:
+        cursor = self.db.execute(
+            "SELECT task_id, sample, suite, status, tests_passed, tests_total, first_failure,"
+            " wall_s, cpu_s, max_rss_kb FROM verdicts WHERE run_id = ?"
+            " ORDER BY task_id, sample, suite", (run_id,))
+        keys = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(keys, row))
+
+    def counts(self, run_id: str, suite: str) -> dict[str, tuple[int, int]]:
+        """problem -> (samples, samples passed) for one suite."""
+        rows = self.db.execute(
+            "SELECT task_id, COUNT(*), SUM(status = ?) FROM verdicts WHERE run_id = ? AND suite = ?"
+            " GROUP BY task_id", (Status.PASSED.value, run_id, suite))
+        return {task: (n, int(c or 0)) for task, n, c in rows}
+
+    def status_counts(self, run_id: str, suite: str) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM verdicts WHERE run_id = ? AND "
+                               "suite = ? GROUP BY status", (run_id, suite))
+        return dict(rows.fetchall())
+
+    def _transaction(self):
+        return _Transaction(self.db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -373,8 +373,12 @@ def _confine(server: Server, job: dict, workdir: str, out_w: int, err_w: int, re
     os.environ.update(HOME=workdir, TMPDIR=workdir, PATH="/usr/bin:/bin", LANG="C.UTF-8")
 
 
+def _line(frame: list) -> bytes:
+    return (json.dumps(frame, separators=(",", ":")) + "\n").encode()
+
+
 def _send(frame: list) -> None:
-    _write_all(RESULT_FD, (json.dumps(frame, separators=(",", ":")) + "\n").encode())
+    _write_all(RESULT_FD, _line(frame))
 
 
 def _run_script(job: dict) -> None:
@@ -399,16 +403,17 @@ def _run_calls(job: dict) -> None:
     clock = time.perf_counter
     for index, raw in enumerate(job["tests"]):
         args = wire.loads(raw)
-        value = exc = None
         started = clock()
         try:
             out = entry(*args)
-            value = wire.to_plain(out is not None if none_check else out)
-        except wire.Unserializable as err:
-            exc = f"Unserializable:{err}"
+            seconds = clock() - started if timed else None
+            line = _line([index, wire.to_plain(out is not None if none_check else out), None,
+                          seconds])
+        except (wire.Unserializable, ValueError) as err:
+            line = _line([index, None, f"Unserializable:{err}"[:200], None])
         except BaseException as err:  # noqa: BLE001 - the candidate may raise anything
-            exc = type(err).__name__
-        _send([index, value, exc, clock() - started if timed else None])
+            line = _line([index, None, type(err).__name__, None])
+        _write_all(RESULT_FD, line)
 
 
 def _run_record(job: dict) -> None:

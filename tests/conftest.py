@@ -1,0 +1,38 @@
+"""Shared fixtures: the real benchmark files in ../shared/datasets and a private cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("CRUCIBLE_DATA_DIR") or ROOT.parent / "shared" / "datasets")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Calibration results go to a cache of this test session, never the user's."""
+    previous = os.environ.get("CRUCIBLE_CACHE_DIR")
+    os.environ["CRUCIBLE_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("CRUCIBLE_CACHE_DIR", None)
+    else:
+        os.environ["CRUCIBLE_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "humanevalplus").is_dir():
+        pytest.fail(f"benchmark data not found at {DATA_DIR}; set CRUCIBLE_DATA_DIR")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool():
+    from codecrucible.sandbox import SandboxPool
+    pool = SandboxPool(2)
+    yield pool
+    pool.close()

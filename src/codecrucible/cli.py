@@ -39,7 +39,8 @@ _STORE_HELP = "SQLite store for runs and verdicts. Default: $CRUCIBLE_STORE or .
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # One plain line, never wrapped, so scripts and people can both read it.
+    print(f"error: {message}", file=sys.stderr)
     raise typer.Exit(2)
 
 

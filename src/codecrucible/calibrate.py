@@ -41,6 +41,16 @@ class TaskTests:
     def total(self) -> int:
         return len(self.args)
 
+    def answer_lines(self) -> list[str | None]:
+        """For each test, the exact line a right answer most likely arrives as (the reference's
+        own encoding), so that most answers are judged by one string comparison."""
+        cached = self.__dict__.get("_answer_lines")
+        if cached is None:
+            cached = [f"[{i},{e[1:-6]},null,null]" if e.endswith(",null]") else None
+                      for i, e in enumerate(self.expected)]
+            object.__setattr__(self, "_answer_lines", cached)
+        return cached
+
     def suite_slices(self) -> dict[str, range]:
         slices, start = {}, 0
         for name, count in self.suites.items():

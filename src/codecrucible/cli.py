@@ -94,6 +94,8 @@ def eval_command(
     multiple: float = typer.Option(4.0, help="Per-test limit = floor + MULTIPLE x the "
                                    "reference solution's time on this host."),
     memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
+    all_tests: bool = typer.Option(False, "--all-tests", help="Run every test even after a "
+                                   "wrong answer, so tests_passed counts them all (slower)."),
 ):
     """Judge samples written by any tool; print pass@k per suite.
 
@@ -114,7 +116,7 @@ def eval_command(
             result = evaluate.evaluate(
                 samples, benchmark, db, data_dir=directory, resume=resume,
                 limits=TimeLimits(floor, multiple), memory_mb=_megabytes(memory), slots=jobs,
-                progress=_bar_callbacks(bar))
+                all_tests=all_tests, progress=_bar_callbacks(bar))
     except (DataError, SampleError, StoreError) as err:
         _fail(str(err))
     for task, why in result.unjudgeable.items():

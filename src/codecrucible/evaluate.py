@@ -36,7 +36,7 @@ class EvalConfig:
     samples_sha256: str
     limits: TimeLimits = field(default_factory=TimeLimits)
     memory_mb: int = 1024
-    output_kb: int = 1024
+    all_tests: bool = False
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
@@ -70,7 +70,12 @@ def file_sha256(path: Path) -> str:
 def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
              data_dir: Path | None = None, resume: bool = False,
              limits: TimeLimits = TimeLimits(), memory_mb: int = 1024, slots: int | None = None,
-             progress: Progress | None = None) -> EvalResult:
+             all_tests: bool = False, progress: Progress | None = None) -> EvalResult:
+    """Judge every sample in ``samples_path``; see the module docstring.
+
+    A sample's run stops at its first wrong answer unless ``all_tests`` is set, in which case
+    every test runs and ``tests_passed`` counts them all.
+    """
     progress = progress or Progress()
     samples = read_samples(samples_path)
     bench = benchmarks.get(benchmark_name)
@@ -80,7 +85,7 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
         raise SampleError(f"{samples_path}: {len(unknown)} task ids are not in {bench.name} "
                           f"(first: {', '.join(unknown[:3])})")
     config = EvalConfig(bench.name, str(samples_path.resolve()), file_sha256(samples_path),
-                        limits, memory_mb)
+                        limits, memory_mb, all_tests)
     run = store.latest_run(config.key()) if resume else None
     if resume and run is None:
         raise SampleError(f"nothing to resume: no earlier run of {samples_path} on {bench.name} "
@@ -114,12 +119,24 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
                 writer.add(sample, early)
                 progress.advance(False)
             else:
-                job = dict(templates[sample.task_id], code=problem.program(sample.fields))
-                runnable.append((sample, job))
-        for sample, result in pool.imap(runnable):
-            task_tests = tests[sample.task_id]
+                runnable.append((sample, {"template": sample.task_id,
+                                          "template_body": templates[sample.task_id],
+                                          "code": problem.program(sample.fields)}))
+        scorings: dict[tuple[str, int], judge.Scoring] = {}
+
+        def watch(sample: Sample, lines: list[str]) -> bool:
+            key = (sample.task_id, sample.index)
+            if key not in scorings:
+                scorings[key] = judge.Scoring(tests[sample.task_id], problems[sample.task_id],
+                                              fail_fast=not all_tests)
+            return scorings[key].feed(lines) and not all_tests
+
+        for sample, result in pool.imap(runnable, watch):
             cpu_limit = templates[sample.task_id]["limits"]["cpu_s"]
-            by_suite = judge.verdicts(result, task_tests, problems[sample.task_id], cpu_limit)
+            scoring = scorings.pop((sample.task_id, sample.index), None) or judge.Scoring(
+                tests[sample.task_id], problems[sample.task_id], fail_fast=not all_tests)
+            by_suite = judge.verdicts(result, tests[sample.task_id], problems[sample.task_id],
+                                      cpu_limit, scoring)
             writer.add(sample, by_suite)
             progress.advance(all(v.passed for v in by_suite.values()))
         writer.flush()

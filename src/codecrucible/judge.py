@@ -6,7 +6,6 @@ expected answer, so the only way to have a test marked as passed is to return th
 
 from __future__ import annotations
 
-import json
 import signal
 
 from codecrucible import oracle
@@ -19,15 +18,43 @@ _SHOWN = 200
 
 def outcomes(frames: list[str], tests: TaskTests, problem: Problem) -> list[str]:
     """``"ok"``, ``"wrong"``, ``"raised X"`` or ``"bad frame"`` for each test answered, in order."""
-    results = []
-    for index, line in enumerate(frames[:tests.total]):
-        results.append(_outcome(line, index, tests, problem))
-    return results
+    scoring = Scoring(tests, problem)
+    scoring.feed(frames)
+    return scoring.outcomes
+
+
+class Scoring:
+    """Scores answers as they stream in, so a run can be stopped at its first wrong answer."""
+
+    def __init__(self, tests: TaskTests, problem: Problem, fail_fast: bool = False):
+        self.tests, self.problem = tests, problem
+        self.fail_fast = fail_fast
+        self.outcomes: list[str] = []
+        self.failed = False
+
+    def feed(self, lines: list[str]) -> bool:
+        """Score the lines not scored yet; True once any answer was not ok. With ``fail_fast``
+        nothing after the first failure is scored, so counts do not depend on how many more
+        answers arrived before the run was stopped."""
+        exact = self.tests.answer_lines()
+        for index in range(len(self.outcomes), min(len(lines), self.tests.total)):
+            if self.failed and self.fail_fast:
+                break
+            line = lines[index]
+            # Most right answers are byte-identical to the reference's: no decoding needed.
+            outcome = "ok" if line == exact[index] else _outcome(line, index, self.tests,
+                                                                 self.problem)
+            self.outcomes.append(outcome)
+            self.failed = self.failed or outcome != "ok"
+        return self.failed
 
 
 def _outcome(line: str, index: int, tests: TaskTests, problem: Problem) -> str:
     try:
-        got_index, value, exc, _ = wire.loads(line)
+        frame = wire.loads(line)
+        if type(frame) is not list or len(frame) != 4:
+            return "bad frame"
+        got_index, value, exc, _ = frame
         expected, expected_exc = wire.loads(tests.expected[index])
         if got_index != index:
             return "bad frame"
@@ -40,18 +67,22 @@ def _outcome(line: str, index: int, tests: TaskTests, problem: Problem) -> str:
             kind = "exact"  # the sandbox already reduced both sides to "is not None"
         args = wire.loads(tests.args[index]) if kind in oracle.NEEDS_ARGS else ()
         return "ok" if oracle.matches(kind, args, value, expected, problem.atol) else "wrong"
-    except (ValueError, TypeError, RecursionError, OverflowError, ArithmeticError):
+    except (ValueError, TypeError, LookupError, RecursionError, ArithmeticError):
         return "bad frame"  # whatever the candidate wrote there, it is not a correct answer
 
 
 def verdicts(result: dict, tests: TaskTests, problem: Problem,
-             cpu_limit: float | None = None) -> dict[str, Verdict]:
+             cpu_limit: float | None = None, scoring: Scoring | None = None
+             ) -> dict[str, Verdict]:
     """One verdict per suite. A later suite passes only if every earlier one passed too
-    (EvalPlus's "plus" means base and plus tests)."""
+    (EvalPlus's "plus" means base and plus tests). ``scoring`` carries answers already scored
+    while the run streamed; a run stopped at a wrong answer counts only the answers before it."""
     if "sandbox_error" in result:
         return {suite: Verdict(Status.ERROR, 0, count, f"sandbox: {result['sandbox_error']}")
                 for suite, count in tests.suites.items()}
-    answers = outcomes(result.get("frames", []), tests, problem)
+    scoring = scoring or Scoring(tests, problem)
+    scoring.feed(result.get("frames", []))
+    answers = scoring.outcomes
     common = {"stdout": result.get("stdout", ""), "stderr": result.get("stderr", ""),
               "wall_s": result.get("wall_s"), "cpu_s": result.get("cpu_s"),
               "max_rss_kb": result.get("max_rss_kb")}
@@ -102,13 +133,13 @@ def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str)
     if what != "wrong":
         return f"{suite} test {index}: {what}"
     try:
-        got = json.loads(result["frames"][index])[1]
-        expected = json.loads(tests.expected[index])[0]
-    except (ValueError, IndexError, TypeError, RecursionError):
+        got = repr(wire.loads(result["frames"][index])[1])
+        expected = repr(wire.loads(tests.expected[index])[0])
+        args = repr(wire.loads(tests.args[index]))
+    except (ValueError, TypeError, LookupError, RecursionError):
         return f"{suite} test {index}: wrong answer"
-    args = tests.args[index]
-    return (f"{suite} test {index}: input {args[:_SHOWN]} gave {json.dumps(got)[:_SHOWN]}, "
-            f"expected {json.dumps(expected)[:_SHOWN]}")
+    return (f"{suite} test {index}: input {args[:_SHOWN]} gave {got[:_SHOWN]}, "
+            f"expected {expected[:_SHOWN]}")
 
 
 def _last_line(text: str) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import selectors
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from codecrucible.sandbox.server import read_frame, write_frame
+from codecrucible.sandbox.server import TEMPLATE_SLOTS, read_frame, write_frame
 
 # Variables that tune numeric libraries and carry nothing secret; everything else is dropped.
 _PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -63,30 +65,63 @@ class ForkServer:
             raise SandboxError(f"sandbox server for slot {slot} failed to start "
                                f"(interpreter {self.config.python})")
         self.busy = False
+        self._templates: OrderedDict[str, None] = OrderedDict()  # mirrors the server's cache
+        self._pending = bytearray()
+        self.lines: list[str] = []
 
     @property
     def fd(self) -> int:
         return self._out
 
     def submit(self, job: dict) -> None:
+        name = job.get("template")
+        if name is not None:
+            if name in self._templates:
+                job = {k: v for k, v in job.items() if k != "template_body"}
+            else:
+                self._templates[name] = None
+                while len(self._templates) > TEMPLATE_SLOTS:
+                    self._templates.popitem(last=False)
         self.busy = True
+        self._pending.clear()
+        self.lines = []
         try:
             write_frame(self._in, job)
         except BrokenPipeError as err:
             raise SandboxError("sandbox server died") from err
 
-    def collect(self) -> dict:
-        self.busy = False
-        result = read_frame(self._out)
-        if result is None:
+    def receive(self) -> dict | None:
+        """Read one message: new answer lines go to ``self.lines`` (None is returned), or the
+        job's final result comes back with every line under ``"frames"``."""
+        message = read_frame(self._out)
+        if message is None:
+            self.busy = False
             raise SandboxError("sandbox server died during a job")
+        if "chunk" in message:
+            self._pending += message["chunk"].encode("latin-1")
+            *complete, rest = self._pending.split(b"\n")
+            self._pending = bytearray(rest)
+            self.lines += [line.decode("utf-8", "replace") for line in complete]
+            return None
+        self.busy = False
+        result = message.get("result", message)
         if "error" in result:
             raise SandboxError(f"sandbox server error: {result['error']}")
+        result["frames"] = self.lines
         return result
+
+    def stop(self) -> None:
+        """Ask the server to end the running job now (the harness has seen enough)."""
+        try:
+            write_frame(self._in, {"stop": True})
+        except BrokenPipeError:
+            pass
 
     def run(self, job: dict) -> dict:
         self.submit(job)
-        return self.collect()
+        while (result := self.receive()) is None:
+            pass
+        return result
 
     def close(self) -> None:
         for stream in (self.process.stdin, self.process.stdout):
@@ -99,6 +134,13 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.info and not self.info.get("private_workroot"):
+            # Without root the work root is an ordinary directory: the server may have been
+            # killed before it could remove it.
+            shutil.rmtree(self.info["workroot"], ignore_errors=True)
+
+
+Watch = Callable[[object, list[str]], bool]
 
 
 class SandboxPool:
@@ -112,15 +154,19 @@ class SandboxPool:
     def layers(self) -> dict[str, str]:
         return self.servers[0].info["layers"]
 
-    def imap(self, jobs: Iterable[tuple[object, dict]]) -> Iterator[tuple[object, dict]]:
+    def imap(self, jobs: Iterable[tuple[object, dict]], watch: Watch | None = None
+             ) -> Iterator[tuple[object, dict]]:
         """Run ``(key, job)`` pairs; yield ``(key, result)`` in completion order.
 
+        ``watch(key, lines)``, if given, sees the answer lines received so far each time more
+        arrive, and returns True to stop that job early (for instance at a wrong answer).
         A job whose server dies yields a result with ``"sandbox_error"`` and the server is
         replaced, so one catastrophic program cannot stop an evaluation.
         """
         pending = iter(jobs)
         selector = selectors.DefaultSelector()
         keys: dict[int, object] = {}
+        stopped: set[int] = set()
         try:
             for server in self.servers:
                 if not self._feed(server, pending, selector, keys):
@@ -128,13 +174,22 @@ class SandboxPool:
             while keys:
                 for event, _ in selector.select():
                     server = event.data
-                    key = keys.pop(server.slot)
-                    selector.unregister(server.fd)
+                    key = keys[server.slot]
                     try:
-                        result = server.collect()
+                        result = server.receive()
                     except SandboxError as err:
                         result = {"sandbox_error": str(err)}
+                        selector.unregister(server.fd)
                         server = self._replace(server)
+                    if result is None:
+                        if watch and server.slot not in stopped and watch(key, server.lines):
+                            server.stop()
+                            stopped.add(server.slot)
+                        continue
+                    if server.fd in selector.get_map():
+                        selector.unregister(server.fd)
+                    del keys[server.slot]
+                    stopped.discard(server.slot)
                     yield key, result
                     self._feed(server, pending, selector, keys)
         finally:

@@ -32,6 +32,7 @@ import traceback
 from codecrucible.sandbox import landlock, seccomp, wire
 
 SETUP_FAILED = 121
+TEMPLATE_SLOTS = 64
 RESULT_FD = 3
 _HEADER = struct.Struct(">I")
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
@@ -74,8 +75,10 @@ def _write_all(fd: int, data: bytes) -> None:
 
 # ---------------------------------------------------------------- start-up
 class Server:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, proto_in: int, proto_out: int):
         self.config = config
+        self.proto_in, self.proto_out = proto_in, proto_out
+        self.templates: dict[str, dict] = {}
         self.layers: dict[str, str] = {}
         self.is_root = os.geteuid() == 0
         self.uid: int | None = None
@@ -159,9 +162,25 @@ class Server:
 
     def hello(self) -> dict:
         return {"pid": os.getpid(), "layers": self.layers, "workroot": self.workroot,
+                "private_workroot": self.workroot == "/tmp",
                 "uid": self.uid, "python": sys.version.split()[0], "preloaded": self.preloaded}
 
     # ------------------------------------------------------------ one job
+    def expand(self, job: dict) -> dict:
+        """A job may name a template (the parts shared by every sample of a task) instead of
+        repeating it. The harness mirrors this first-in-first-out cache exactly."""
+        name = job.pop("template", None)
+        if name is None:
+            return job
+        body = job.pop("template_body", None)
+        if body is not None:
+            self.templates[name] = body
+            while len(self.templates) > TEMPLATE_SLOTS:
+                del self.templates[next(iter(self.templates))]
+        if name not in self.templates:
+            raise KeyError(f"unknown template {name!r}")
+        return {**self.templates[name], **job}
+
     def run(self, job: dict) -> dict:
         self.counter += 1
         workdir = os.path.join(self.workroot, f"run{self.counter}")
@@ -177,7 +196,7 @@ class Server:
             _child(self, job, workdir, out_w, err_w, res_w)  # never returns
         for fd in (out_w, err_w, res_w):
             os.close(fd)
-        watch = _Watch(job, pid, started, out_r, err_r, res_r)
+        watch = _Watch(job, pid, started, out_r, err_r, res_r, self.proto_in, self.proto_out)
         try:
             watch.loop()
         finally:
@@ -195,12 +214,17 @@ class Server:
 
 
 class _Watch:
-    """The parent's side of one execution: deadlines, output caps, and the per-test oracle."""
+    """The server's side of one execution: deadlines, output caps, and forwarding answers.
 
-    def __init__(self, job, pid, started, out_r, err_r, res_r):
+    Answers (one line per test on the child's result pipe) are forwarded to the harness as they
+    arrive, in ``{"chunk": ...}`` messages; the harness may answer ``{"stop": true}`` once it
+    has seen a wrong answer, and the run ends there.
+    """
+
+    def __init__(self, job, pid, started, out_r, err_r, res_r, proto_in, proto_out):
         limits = job.get("limits", {})
-        self.job = job
         self.pid = pid
+        self.proto_in, self.proto_out = proto_in, proto_out
         self.output_cap = int(limits.get("output_bytes", 1 << 20))
         self.result_cap = int(limits.get("result_bytes", 64 << 20))
         self.test_limits = job.get("test_limits") or []
@@ -210,15 +234,14 @@ class _Watch:
         self.hard_deadline = started + float(limits.get("wall_s", 3600))
         self.streams = {out_r: bytearray(), err_r: bytearray()}
         self.res_r = res_r
-        self.res_buf = bytearray()
         self.res_bytes = 0
         self.output_bytes = 0
-        self.frames: list[str] = []
+        self.answers = 0
         self.timed_out = self.output_capped = self.stopped_early = False
         self.pidfd = os.pidfd_open(pid)
 
     def loop(self) -> None:
-        open_fds = [*self.streams, self.res_r, self.pidfd]
+        open_fds = [*self.streams, self.res_r, self.pidfd, self.proto_in]
         exited = False
         while open_fds:
             now = time.monotonic()
@@ -231,6 +254,11 @@ class _Watch:
                 if fd == self.pidfd:
                     open_fds.remove(fd)
                     exited = True
+                    continue
+                if fd == self.proto_in:
+                    if _is_stop(read_frame(self.proto_in)):
+                        self.stopped_early = True
+                        return
                     continue
                 data = os.read(fd, 1 << 16)
                 if not data:
@@ -248,8 +276,8 @@ class _Watch:
 
     def _drain(self, fds: list[int]) -> None:
         _kill_group(self.pid)
-        for fd in fds:
-            if fd == self.pidfd:
+        for fd in (*self.streams, self.res_r):
+            if fd not in fds:
                 continue
             os.set_blocking(fd, False)
             try:
@@ -257,8 +285,10 @@ class _Watch:
             except BlockingIOError:
                 continue
             if data:
-                (self._on_results if fd == self.res_r else
-                 lambda d, f=fd: self._on_output(f, d))(data)
+                if fd == self.res_r:
+                    self._on_results(data)
+                else:
+                    self._on_output(fd, data)
 
     def _on_output(self, fd: int, data: bytes) -> bool:
         self.output_bytes += len(data)
@@ -275,38 +305,36 @@ class _Watch:
         if self.res_bytes > self.result_cap:
             self.output_capped = True
             return False
-        self.res_buf += data
-        *lines, rest = self.res_buf.split(b"\n")
-        self.res_buf = bytearray(rest)
-        for line in lines:
-            if not self._on_frame(line.decode("utf-8", "replace")):
-                return False
-        return True
-
-    def _on_frame(self, line: str) -> bool:
-        self.frames.append(line)
+        # latin-1 maps bytes to characters one to one, so a chunk may end mid-character.
+        write_frame(self.proto_out, {"chunk": data.decode("latin-1")})
         if not self.test_limits:
             return True
-        answered = len(self.frames)
-        if answered >= len(self.test_limits):
+        self.answers += data.count(b"\n")
+        if self.answers >= len(self.test_limits):
             self.stopped_early = True  # every test answered: nothing left to wait for
             return False
         # Each answer opens the next test's window; the hard deadline still caps the sum, so
-        # writing frames early cannot buy a candidate more time.
-        self.deadline = time.monotonic() + self.test_limits[answered]
+        # answering early cannot buy a candidate more time.
+        self.deadline = time.monotonic() + self.test_limits[self.answers]
         return True
 
     def report(self, status: int, usage, wall: float) -> dict:
         exit_code = os.waitstatus_to_exitcode(status) if status is not None else None
         return {
             "exit": exit_code, "timed_out": self.timed_out, "output_capped": self.output_capped,
-            "stopped_early": self.stopped_early, "frames": self.frames,
+            "stopped_early": self.stopped_early,
             "stdout": bytes(self.streams[min(self.streams)]).decode("utf-8", "replace"),
             "stderr": bytes(self.streams[max(self.streams)]).decode("utf-8", "replace"),
             "wall_s": round(wall, 6),
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 6) if usage else None,
             "max_rss_kb": usage.ru_maxrss if usage else None,
         }
+
+
+def _is_stop(message: dict | None) -> bool:
+    if message is None:
+        raise EOFError("the harness closed the connection")
+    return bool(message.get("stop"))
 
 
 # ---------------------------------------------------------------- the child
@@ -544,14 +572,18 @@ def main() -> None:
     config = read_frame(proto_in)
     if config is None:
         return
-    server = Server(config)
+    server = Server(config, proto_in, proto_out)
     write_frame(proto_out, server.hello())
     while (job := read_frame(proto_in)) is not None:
+        if job.get("stop"):
+            continue  # a stop that crossed the end of its job
         try:
-            result = server.run(job)
+            result = server.run(server.expand(job))
+        except EOFError:
+            return
         except Exception as err:  # report and keep serving; the harness decides what to do
             result = {"error": f"{type(err).__name__}: {err}", "trace": traceback.format_exc()}
-        write_frame(proto_out, result)
+        write_frame(proto_out, {"result": result})
 
 
 if __name__ == "__main__":

@@ -77,6 +77,13 @@ def _numpy_item(value: object) -> object | None:
 
 
 def _untag(obj: dict) -> object:
+    try:
+        return _untag_checked(obj)
+    except (IndexError, TypeError, KeyError, OverflowError) as err:
+        raise ValueError(f"malformed wire object: {err}") from None
+
+
+def _untag_checked(obj: dict) -> object:
     if len(obj) != 1:
         raise ValueError(f"malformed wire object with keys {sorted(obj)}")
     (tag, body), = obj.items()

@@ -463,10 +463,13 @@ def test_fill_the_disk(pool):
             print("errno", err.errno, "files", files, flush=True)
     """, wall_s=10, cpu_s=8))
     words = result["stdout"].split()
-    assert words[0] == "errno" and int(words[1]) in (28, 27), result  # ENOSPC (or EFBIG)
-    tmpfs_mb = pool.config.tmpfs_mb
-    if IS_ROOT:
-        assert int(words[1]) == 28 and int(words[3]) * 15 <= tmpfs_mb, result
+    if result.get("oom_killed"):
+        # tmpfs pages count against the run's memory cgroup: it is stopped before the disk fills
+        assert "FILLED" not in result["stdout"], result
+    else:
+        assert words[0] == "errno" and int(words[1]) in (28, 27), result  # ENOSPC (or EFBIG)
+        if IS_ROOT:
+            assert int(words[1]) == 28 and int(words[3]) * 15 <= pool.config.tmpfs_mb, result
     # the host's disk did not absorb it (generous: other processes write too)
     assert free_before - shutil.disk_usage("/").free < 1 << 30
 
@@ -1242,9 +1245,7 @@ def test_non_root_pool_cannot_chmod_the_users_files(non_root_run):
 # ---------------------------------------------------------------- known weaknesses
 # Each is a real gap; see the module docstring for the policy.
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="memory_mb is RLIMIT_AS, per process: a job with N processes "
-                          "gets N times the limit (no memory cgroup)")
+@pytest.mark.skipif(os.geteuid() != 0, reason="the memory cgroup needs root here")
 def test_memory_limit_covers_the_whole_job(pool):
     result = run_hostile(pool, script("""
         import os

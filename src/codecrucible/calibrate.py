@@ -63,9 +63,9 @@ class TaskTests:
 class TimeLimits:
     """Per-test wall limit = floor + multiple x reference time; ``load_s`` for module start."""
 
-    floor_s: float = 0.5
+    floor_s: float = 0.25
     multiple: float = 4.0
-    load_s: float = 1.0
+    load_s: float = 0.5
 
     def per_test(self, ref_s: list[float]) -> list[float]:
         return [round(self.floor_s + self.multiple * t, 4) for t in ref_s]

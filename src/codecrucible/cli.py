@@ -90,9 +90,11 @@ def eval_command(
     per_problem: bool = typer.Option(False, "--per-problem", help="Print a row per problem."),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Sandbox slots (default: "
                                        "one per core)."),
-    floor: float = typer.Option(0.5, help="Per-test time limit floor, seconds."),
+    floor: float = typer.Option(0.25, help="Per-test time limit floor, seconds."),
     multiple: float = typer.Option(4.0, help="Per-test limit = floor + MULTIPLE x the "
                                    "reference solution's time on this host."),
+    load: float = typer.Option(0.5, help="Extra seconds for loading the program (its imports "
+                               "and top-level code)."),
     memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
     all_tests: bool = typer.Option(False, "--all-tests", help="Run every test even after a "
                                    "wrong answer, so tests_passed counts them all (slower)."),
@@ -115,7 +117,7 @@ def eval_command(
         with _progress() as bar:
             result = evaluate.evaluate(
                 samples, benchmark, db, data_dir=directory, resume=resume,
-                limits=TimeLimits(floor, multiple), memory_mb=_megabytes(memory), slots=jobs,
+                limits=TimeLimits(floor, multiple, load), memory_mb=_megabytes(memory), slots=jobs,
                 all_tests=all_tests, progress=_bar_callbacks(bar))
     except (DataError, SampleError, StoreError) as err:
         _fail(str(err))

@@ -114,6 +114,8 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
 def _cause(result: dict, cpu_limit: float | None) -> Status:
     if result.get("output_capped"):
         return Status.OUTPUT_LIMIT
+    if result.get("oom_killed"):
+        return Status.MEMORY
     if result.get("timed_out"):
         return Status.TIMEOUT
     code = result.get("exit")

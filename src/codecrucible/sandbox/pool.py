@@ -24,7 +24,7 @@ _PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 DEFAULT_PRELOAD = ("math", "re", "string", "itertools", "functools", "collections", "heapq",
                    "bisect", "typing", "fractions", "decimal", "statistics", "random", "copy",
-                   "hashlib", "datetime", "operator", "json")
+                   "hashlib", "datetime", "operator", "json", "numpy")
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,11 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.info and self.info.get("cgroup"):
+            try:
+                os.rmdir(self.info["cgroup"])  # gone already unless the server was killed
+            except OSError:
+                pass
         if self.info and not self.info.get("private_workroot"):
             # Without root the work root is an ordinary directory: the server may have been
             # killed before it could remove it.

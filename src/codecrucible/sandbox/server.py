@@ -29,7 +29,7 @@ import sys
 import time
 import traceback
 
-from codecrucible.sandbox import landlock, seccomp, wire
+from codecrucible.sandbox import cgroup, landlock, seccomp, wire
 
 SETUP_FAILED = 121
 TEMPLATE_SLOTS = 64
@@ -98,6 +98,14 @@ class Server:
                                   "no ptrace, no mounts") if self.seccomp else \
             "inactive: no syscall table for this architecture"
         self.base_vm = _vm_size()
+        self.memcg = None
+        if self.is_root:
+            self.memcg, where = cgroup.create(f"crucible-sandbox-{os.getpid()}")
+            self.layers["memory cgroup"] = ("active: one limit for all processes of a run, "
+                                            + where) if self.memcg else f"inactive: {where}"
+        else:
+            self.layers["memory cgroup"] = "inactive: needs root (the address-space limit " \
+                "still applies to each process)"
         self.layers["rlimits"] = "active: address space, CPU, file size, open files, " \
             "processes, no core files"
 
@@ -162,6 +170,7 @@ class Server:
 
     def hello(self) -> dict:
         return {"pid": os.getpid(), "layers": self.layers, "workroot": self.workroot,
+                "cgroup": self.memcg.path if self.memcg else None,
                 "private_workroot": self.workroot == "/tmp",
                 "uid": self.uid, "python": sys.version.split()[0], "preloaded": self.preloaded}
 
@@ -190,6 +199,10 @@ class Server:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         res_r, res_w = os.pipe()
+        memory = int(job.get("limits", {}).get("memory_mb", 1024)) << 20
+        if self.memcg is not None:
+            self.memcg.set_limit(memory)
+            oom_before = self.memcg.oom_kills()
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
@@ -210,7 +223,9 @@ class Server:
             shutil.rmtree(workdir, ignore_errors=True)
             if self.is_root:
                 _empty_dir("/dev/shm")  # private to this server; nothing carries to the next run
-        return watch.report(status, usage, time.monotonic() - started)
+        report = watch.report(status, usage, time.monotonic() - started)
+        report["oom_killed"] = self.memcg is not None and self.memcg.oom_kills() > oom_before
+        return report
 
 
 class _Watch:
@@ -364,6 +379,8 @@ def _child(server: Server, job: dict, workdir: str, out_w: int, err_w: int, res_
 def _confine(server: Server, job: dict, workdir: str, out_w: int, err_w: int, res_w: int) -> None:
     server_pid = os.getppid()
     os.setsid()
+    if server.memcg is not None:
+        server.memcg.join(os.getpid())
     os.chdir(workdir)
     limits = job.get("limits", {})
     cpu = int(limits.get("cpu_s", 10))
@@ -574,6 +591,14 @@ def main() -> None:
         return
     server = Server(config, proto_in, proto_out)
     write_frame(proto_out, server.hello())
+    try:
+        _serve(server, proto_in, proto_out)
+    finally:
+        if server.memcg is not None:
+            server.memcg.remove()
+
+
+def _serve(server: Server, proto_in: int, proto_out: int) -> None:
     while (job := read_frame(proto_in)) is not None:
         if job.get("stop"):
             continue  # a stop that crossed the end of its job

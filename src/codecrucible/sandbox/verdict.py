@@ -13,6 +13,8 @@ def script_verdict(result: dict, limits: dict) -> dict:
     last = next((line for line in reversed(stderr.strip().splitlines()) if line.strip()), "")
     if result.get("output_capped"):
         status = "output_limit"
+    elif result.get("oom_killed"):
+        status = "memory"
     elif result.get("timed_out") or code == -signal.SIGXCPU:
         status = "timeout"
     elif code == -signal.SIGKILL:
@@ -29,6 +31,7 @@ def script_verdict(result: dict, limits: dict) -> dict:
     signal_name = signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
     return {"status": status, "exit_code": code, "signal": signal_name,
             "timed_out": result.get("timed_out", False),
+            "oom_killed": result.get("oom_killed", False),
             "output_capped": result.get("output_capped", False),
             "wall_s": result.get("wall_s"), "cpu_s": result.get("cpu_s"),
             "max_rss_kb": result.get("max_rss_kb"),

@@ -57,3 +57,23 @@ def test_huge_integers_travel_as_hex_and_decimal_ones_are_capped():
     assert wire.loads(wire.dumps(-big)) == -big
     with pytest.raises(ValueError):  # Python's own cap: quadratic decimal parsing never starts
         wire.loads("9" * 1_000_000)
+
+
+def test_large_answers_travel_as_digests_that_only_equal_themselves():
+    from codecrucible import oracle
+    big = "x" * (wire.DIGEST_ABOVE + 1)
+    digest = wire.loads(wire.answer(big))
+    assert type(digest) is wire.Digest
+    assert digest == wire.loads(wire.answer(big))
+    assert digest != wire.loads(wire.answer(big + "y"))
+    assert digest != str(digest)  # a plain string of the same hex is not the digest
+    # an order-free oracle must not compare a digest's characters as a set
+    other = wire.loads(wire.answer(big[::-1] + "z"))
+    assert not oracle.matches("set", (), other, digest, 0)
+    assert wire.answer([1, 2]) == "[1,2]"
+
+
+def test_equal_sets_encode_equally_whatever_their_history():
+    first = {10 ** 6 + i * 8 for i in range(50)}
+    second = set(sorted(first, reverse=True))
+    assert wire.answer(first) == wire.answer(second)

@@ -20,7 +20,7 @@ from codecrucible.benchmarks.data import cache_dir
 from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, wire
 
-VERSION = 2
+VERSION = 3
 _REFERENCE_LIMITS = {"wall_s": 300, "load_s": 300, "cpu_s": 300, "memory_mb": 2048,
                      "output_bytes": 1 << 20, "result_bytes": 512 << 20}
 

@@ -1,7 +1,6 @@
 """Comparing a program's output with the expected output, as each benchmark defines it.
 
-Runs in the trusted fork server (before the fork, never in the child) and in the harness.
-Stdlib only. The rules follow EvalPlus's published behaviour, reimplemented:
+Runs in the harness, on values the sandbox sent back. Stdlib only. The rules follow EvalPlus's published behaviour, reimplemented:
 
 - ``exact``: equality on plain data; when that fails and the task has a tolerance (``atol``),
   or the expected value is a float or a flat sequence of floats, values of the same type
@@ -17,6 +16,8 @@ Stdlib only. The rules follow EvalPlus's published behaviour, reimplemented:
 from __future__ import annotations
 
 import math
+
+from codecrucible.sandbox.wire import Digest
 
 DEFAULT_FLOAT_ATOL = 1e-6
 NEEDS_ARGS = frozenset({"poly", "surface_area", "digit_distance"})
@@ -67,6 +68,8 @@ def matches(kind: str, args: tuple, out: object, exp: object, atol: float) -> bo
     """Does ``out`` (computed from ``args``) satisfy the task's oracle, given ``exp``?"""
     if kind == "any":
         return True
+    if type(out) is Digest or type(exp) is Digest:
+        return out == exp  # a large answer was sent as its digest: only exact equality is known
     if kind == "set":
         try:
             return set(out) == set(exp)

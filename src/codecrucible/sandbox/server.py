@@ -8,7 +8,7 @@ work directory on the server's private tmpfs, sets resource limits, drops to the
 the environment, and only then runs the code. Any failure before that point exits with
 ``SETUP_FAILED`` before a line of the code runs (fail closed).
 
-The server itself enforces the wall-clock deadlines (one per test), the output caps, and kills
+The server itself enforces the wall-clock deadlines (cumulative, per test), the output caps, and kills
 the whole process group at the end. It never sees an expected answer: the child inherits the
 server's memory, so whatever the server holds a hostile child can read. The harness compares
 the returned values with the expected ones (judge.py).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import itertools
 import json
 import os
 import resource
@@ -242,10 +243,13 @@ class _Watch:
         self.proto_in, self.proto_out = proto_in, proto_out
         self.output_cap = int(limits.get("output_bytes", 1 << 20))
         self.result_cap = int(limits.get("result_bytes", 64 << 20))
+        # Test i must be answered before the load allowance plus the limits of tests 0..i have
+        # run out: a stuck program is stopped after its first test's limit, while a slow but
+        # steady one may use what faster tests before it left over.
         self.test_limits = job.get("test_limits") or []
-        self.deadline = started + float(limits.get("load_s", limits.get("wall_s", 10)))
-        if self.test_limits:
-            self.deadline += self.test_limits[0]
+        start = started + float(limits.get("load_s", limits.get("wall_s", 10)))
+        self.deadlines = list(itertools.accumulate(self.test_limits, initial=start))[1:]
+        self.deadline = self.deadlines[0] if self.deadlines else start
         self.hard_deadline = started + float(limits.get("wall_s", 3600))
         self.streams = {out_r: bytearray(), err_r: bytearray()}
         self.res_r = res_r
@@ -328,9 +332,7 @@ class _Watch:
         if self.answers >= len(self.test_limits):
             self.stopped_early = True  # every test answered: nothing left to wait for
             return False
-        # Each answer opens the next test's window; the hard deadline still caps the sum, so
-        # answering early cannot buy a candidate more time.
-        self.deadline = time.monotonic() + self.test_limits[self.answers]
+        self.deadline = self.deadlines[self.answers]
         return True
 
     def report(self, status: int, usage, wall: float) -> dict:
@@ -452,8 +454,8 @@ def _run_calls(job: dict) -> None:
         try:
             out = entry(*args)
             seconds = clock() - started if timed else None
-            line = _line([index, wire.to_plain(out is not None if none_check else out), None,
-                          seconds])
+            value = wire.answer(out is not None if none_check else out)
+            line = f"[{index},{value},null,{json.dumps(seconds)}]\n".encode()
         except (wire.Unserializable, ValueError) as err:
             line = _line([index, None, f"Unserializable:{err}"[:200], None])
         except BaseException as err:  # noqa: BLE001 - the candidate may raise anything
@@ -471,21 +473,23 @@ def _run_record(job: dict) -> None:
         if depth[0]:
             return entry(*args)
         depth[0] += 1
-        plain_args = wire.to_plain(args)
-        value = exc = None
+        plain_args = json.dumps(wire.to_plain(args), separators=(",", ":"))
+        value, exc = "null", None
         started = time.perf_counter()
         try:
             out = entry(*args)
             try:
-                value = wire.to_plain(out)
-            except wire.Unserializable as err:
+                value = wire.answer(out)
+            except (wire.Unserializable, ValueError) as err:
                 exc = f"Unserializable:{err}"
             return out
         except BaseException as err:
             exc = type(err).__name__
             raise
         finally:
-            _send(["call", snippet[0], plain_args, value, exc, time.perf_counter() - started])
+            seconds = time.perf_counter() - started
+            _write_all(RESULT_FD, f'["call",{snippet[0]},{plain_args},{value},{json.dumps(exc)},'
+                                  f'{seconds}]\n'.encode())
             depth[0] -= 1
 
     namespace[job["entry"]] = recorder

@@ -37,6 +37,9 @@ class Digest(str):
     def __eq__(self, other: object) -> bool:
         return type(other) is Digest and str.__eq__(self, other)
 
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
     __hash__ = str.__hash__
 
 

@@ -61,14 +61,23 @@ class TaskTests:
 
 @dataclass(frozen=True)
 class TimeLimits:
-    """Per-test wall limit = floor + multiple x reference time; ``load_s`` for module start."""
+    """Per-test wall limit = floor + multiple x the reference's time for that test, on this host.
+
+    Base tests are a benchmark's original, small inputs: a short floor stops a stuck program
+    quickly. Plus tests are EvalPlus's large, stressing inputs, where a correct solution may be
+    far slower than the reference: they get EvalPlus's floor of one second. ``load_s`` is added
+    to the first test for loading the program (its imports and top-level code).
+    """
 
     floor_s: float = 0.25
+    plus_floor_s: float = 1.0
     multiple: float = 4.0
     load_s: float = 0.5
 
-    def per_test(self, ref_s: list[float]) -> list[float]:
-        return [round(self.floor_s + self.multiple * t, 4) for t in ref_s]
+    def per_test(self, tests: "TaskTests") -> list[float]:
+        floors = [self.plus_floor_s if suite == "plus" else self.floor_s
+                  for suite, count in tests.suites.items() for _ in range(count)]
+        return [round(floor + self.multiple * t, 4) for floor, t in zip(floors, tests.ref_s)]
 
 
 def cache_path(problems: list[Problem], data_key: str) -> Path:

@@ -90,7 +90,9 @@ def eval_command(
     per_problem: bool = typer.Option(False, "--per-problem", help="Print a row per problem."),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Sandbox slots (default: "
                                        "one per core)."),
-    floor: float = typer.Option(0.25, help="Per-test time limit floor, seconds."),
+    floor: float = typer.Option(0.25, help="Per-test time limit floor for base tests, seconds."),
+    plus_floor: float = typer.Option(1.0, help="Per-test time limit floor for plus tests "
+                                     "(EvalPlus's large inputs), seconds."),
     multiple: float = typer.Option(4.0, help="Per-test limit = floor + MULTIPLE x the "
                                    "reference solution's time on this host."),
     load: float = typer.Option(0.5, help="Extra seconds for loading the program (its imports "
@@ -117,7 +119,7 @@ def eval_command(
         with _progress() as bar:
             result = evaluate.evaluate(
                 samples, benchmark, db, data_dir=directory, resume=resume,
-                limits=TimeLimits(floor, multiple, load), memory_mb=_megabytes(memory), slots=jobs,
+                limits=TimeLimits(floor, plus_floor, multiple, load), memory_mb=_megabytes(memory), slots=jobs,
                 all_tests=all_tests, progress=_bar_callbacks(bar))
     except (DataError, SampleError, StoreError) as err:
         _fail(str(err))

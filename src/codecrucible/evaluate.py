@@ -150,7 +150,7 @@ def _data_key(bench) -> str:
 
 
 def _template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
-    per_test = limits.per_test(tests.ref_s)
+    per_test = limits.per_test(tests)
     wall = limits.load_s + sum(per_test)
     return {"kind": "calls", "entry": problem.entry_point, "tests": tests.args,
             "test_limits": per_test, "oracle": problem.oracle,

@@ -102,7 +102,7 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
             status, detail = Status.PASSED, None
         else:
             status = _cause(result, cpu_limit)
-            detail = f"stopped after {len(answers)} of {tests.total} tests: " \
+            detail = f"stopped after {len(got)} of {len(span)} {suite} tests: " \
                      f"{_last_line(result.get('stderr', '')) or status.value}"
         verdict = Verdict(status, passed, len(span), detail, **common)
         if status is not Status.PASSED and earlier_failed is None:

@@ -8,7 +8,7 @@ work directory on the server's private tmpfs, sets resource limits, drops to the
 the environment, and only then runs the code. Any failure before that point exits with
 ``SETUP_FAILED`` before a line of the code runs (fail closed).
 
-The server itself enforces the wall-clock deadlines (cumulative, per test), the output caps, and kills
+The server itself enforces the wall-clock deadlines (one per test), the output caps, and kills
 the whole process group at the end. It never sees an expected answer: the child inherits the
 server's memory, so whatever the server holds a hostile child can read. The harness compares
 the returned values with the expected ones (judge.py).
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import itertools
 import json
 import os
 import resource
@@ -243,13 +242,12 @@ class _Watch:
         self.proto_in, self.proto_out = proto_in, proto_out
         self.output_cap = int(limits.get("output_bytes", 1 << 20))
         self.result_cap = int(limits.get("result_bytes", 64 << 20))
-        # Test i must be answered before the load allowance plus the limits of tests 0..i have
-        # run out: a stuck program is stopped after its first test's limit, while a slow but
-        # steady one may use what faster tests before it left over.
+        # Each test has its own window, opened when the previous answer arrives (the first one
+        # also covers loading the program); the hard deadline caps the sum.
         self.test_limits = job.get("test_limits") or []
-        start = started + float(limits.get("load_s", limits.get("wall_s", 10)))
-        self.deadlines = list(itertools.accumulate(self.test_limits, initial=start))[1:]
-        self.deadline = self.deadlines[0] if self.deadlines else start
+        self.deadline = started + float(limits.get("load_s", limits.get("wall_s", 10)))
+        if self.test_limits:
+            self.deadline += self.test_limits[0]
         self.hard_deadline = started + float(limits.get("wall_s", 3600))
         self.streams = {out_r: bytearray(), err_r: bytearray()}
         self.res_r = res_r
@@ -332,7 +330,7 @@ class _Watch:
         if self.answers >= len(self.test_limits):
             self.stopped_early = True  # every test answered: nothing left to wait for
             return False
-        self.deadline = self.deadlines[self.answers]
+        self.deadline = time.monotonic() + self.test_limits[self.answers]
         return True
 
     def report(self, status: int, usage, wall: float) -> dict:

@@ -20,7 +20,7 @@ from codecrucible.benchmarks.data import cache_dir
 from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, wire
 
-VERSION = 3
+VERSION = 4
 _REFERENCE_LIMITS = {"wall_s": 300, "load_s": 300, "cpu_s": 300, "memory_mb": 2048,
                      "output_bytes": 1 << 20, "result_bytes": 512 << 20}
 
@@ -150,18 +150,24 @@ def _from_calls(problem: Problem, result: dict) -> TaskTests:
     frames = [json.loads(line) for line in result.get("frames", [])]
     position = 0
     for suite, inputs in problem.inputs.items():
-        kept = 0
+        kept = []
         for inp in inputs:
             frame = frames[position] if position < len(frames) else None
             position += 1
             if frame is None or frame[2] is not None:
                 dropped += 1  # the reference rejects this input (its contract) or never got to it
                 continue
-            args.append(wire.dumps(inp))
-            expected.append(json.dumps([frame[1], None], separators=(",", ":")))
-            ref_s.append(float(frame[3] or 0.0))
-            kept += 1
-        suites[suite] = kept
+            kept.append((wire.dumps(inp), json.dumps([frame[1], None], separators=(",", ":")),
+                         float(frame[3] or 0.0)))
+        if suite != "base":
+            # Smallest inputs first: a wrong program is usually caught as well by a small input
+            # as by a large one, and sooner. Base tests keep the benchmark's own order.
+            kept.sort(key=lambda test: len(test[0]))
+        for encoded, answer, seconds in kept:
+            args.append(encoded)
+            expected.append(answer)
+            ref_s.append(seconds)
+        suites[suite] = len(kept)
     return TaskTests(suites, args, expected, ref_s, None, dropped)
 
 

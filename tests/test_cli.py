@@ -105,3 +105,37 @@ def test_eval_writes_summary_and_details(tmp_path, data_dir):
     details = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
     assert [d["status"] for d in details] == ["passed", "failed"]
     assert "50.0" in result.stdout
+
+
+def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir):
+    import signal
+    import sqlite3
+    import time
+    samples = tmp_path / "slow.jsonl"
+    samples.write_text("".join(
+        json.dumps({"task_id": "HumanEval/53", "solution":
+                    "import time\ntime.sleep(0.2)\ndef add(x, y):\n    return x + y\n"}) + "\n"
+        for _ in range(40)))
+    db = tmp_path / "s.db"
+    env = dict(os.environ, CRUCIBLE_DATA_DIR=str(data_dir))
+    proc = subprocess.Popen([CRUCIBLE, "eval", str(samples), "-b", "humaneval", "--store",
+                             str(db)], env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    judged = 0
+    while time.monotonic() < deadline and judged < 4:
+        time.sleep(0.2)
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                judged = conn.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+    assert kept >= judged
+    resumed = crucible("eval", str(samples), "-b", "humaneval", "--store", str(db), "--resume",
+                       data_dir=data_dir)
+    assert resumed.returncode == 0, resumed.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 40

@@ -171,3 +171,20 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path, data_dir):
     assert len(_verdict_rows(clean_db)) == 2 * 60
     with sqlite3.connect(killed_db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
+def test_loading_and_each_test_have_their_own_time_allowance(tmp_path, data_dir):
+    """A slow import is covered by the load allowance (1 s); a program stuck in its first test
+    is stopped after that test's window (0.25 s + 4x the reference), not the load allowance."""
+    rows = [{"task_id": "HumanEval/53", "solution":
+             "import time\ntime.sleep(0.8)\ndef add(x, y):\n    return x + y\n"},
+            {"task_id": "HumanEval/53", "solution": "def add(x, y):\n    while True:\n"
+                                                     "        pass\n"}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    store = Store(tmp_path / "s.db")
+    result = evaluate(path, "humaneval", store, data_dir=data_dir, slots=2)
+    verdicts = {r["sample"]: r for r in store.verdicts(result.run_id)}
+    assert verdicts[0]["status"] == "passed", verdicts[0]
+    assert verdicts[1]["status"] == "timeout"
+    assert verdicts[1]["wall_s"] < 0.9, verdicts[1]

@@ -956,10 +956,12 @@ MALFORMED_FRAMES = [
 
 def _write_frame_code(frame: str | bytes) -> str:
     data = frame if isinstance(frame, bytes) else frame.encode()
+    # Written from inside the entry point: once the program has loaded, the next line on the
+    # result channel is taken as the first answer.
     return f"""
         import os
-        os.write(3, {data!r} + b"\\n")
         def f(x):
+            os.write(3, {data!r} + b"\\n")
             return 0
     """
 

@@ -65,14 +65,14 @@ class TimeLimits:
 
     Base tests are a benchmark's original, small inputs: a short floor stops a stuck program
     quickly. Plus tests are EvalPlus's large, stressing inputs, where a correct solution may be
-    far slower than the reference: they get EvalPlus's floor of one second. ``load_s`` is added
-    to the first test for loading the program (its imports and top-level code).
+    far slower than the reference: they get EvalPlus's floor of one second. Loading the program
+    (its imports and top-level code) has an allowance of its own, ``load_s``.
     """
 
     floor_s: float = 0.25
     plus_floor_s: float = 1.0
     multiple: float = 4.0
-    load_s: float = 0.5
+    load_s: float = 1.0
 
     def per_test(self, tests: "TaskTests") -> list[float]:
         floors = [self.plus_floor_s if suite == "plus" else self.floor_s

@@ -95,8 +95,8 @@ def eval_command(
                                      "(EvalPlus's large inputs), seconds."),
     multiple: float = typer.Option(4.0, help="Per-test limit = floor + MULTIPLE x the "
                                    "reference solution's time on this host."),
-    load: float = typer.Option(0.5, help="Extra seconds for loading the program (its imports "
-                               "and top-level code)."),
+    load: float = typer.Option(1.0, help="Seconds allowed for loading the program (its "
+                               "imports and top-level code), before the first test."),
     memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
     all_tests: bool = typer.Option(False, "--all-tests", help="Run every test even after a "
                                    "wrong answer, so tests_passed counts them all (slower)."),
@@ -123,6 +123,10 @@ def eval_command(
                 all_tests=all_tests, progress=_bar_callbacks(bar))
     except (DataError, SampleError, StoreError) as err:
         _fail(str(err))
+    except KeyboardInterrupt:
+        print(f"interrupted: every verdict so far is in {db.path}; finish with the same "
+              "command and --resume", file=sys.stderr)
+        raise typer.Exit(130) from None
     for task, why in result.unjudgeable.items():
         console.print(f"[yellow]warning:[/] {task} cannot be judged: {why}", highlight=False)
     report = summaries.summarize(db, result.run_id)

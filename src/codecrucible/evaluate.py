@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from codecrucible import benchmarks, calibrate, judge
-from codecrucible.benchmarks.data import DataError
+from codecrucible.benchmarks.data import DataError, sha256_of
 from codecrucible.calibrate import TaskTests, TimeLimits
 from codecrucible.environment import fingerprint
 from codecrucible.records import Problem, Status, Verdict
@@ -59,14 +59,6 @@ class EvalResult:
     unjudgeable: dict[str, str]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
              data_dir: Path | None = None, resume: bool = False,
              limits: TimeLimits = TimeLimits(), memory_mb: int = 1024, slots: int | None = None,
@@ -84,7 +76,7 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
     if unknown:
         raise SampleError(f"{samples_path}: {len(unknown)} task ids are not in {bench.name} "
                           f"(first: {', '.join(unknown[:3])})")
-    config = EvalConfig(bench.name, str(samples_path.resolve()), file_sha256(samples_path),
+    config = EvalConfig(bench.name, str(samples_path.resolve()), sha256_of(samples_path),
                         limits, memory_mb, all_tests)
     run = store.latest_run(config.key()) if resume else None
     if resume and run is None:
@@ -131,15 +123,17 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
                                               fail_fast=not all_tests)
             return scorings[key].feed(lines) and not all_tests
 
-        for sample, result in pool.imap(runnable, watch):
-            cpu_limit = templates[sample.task_id]["limits"]["cpu_s"]
-            scoring = scorings.pop((sample.task_id, sample.index), None) or judge.Scoring(
-                tests[sample.task_id], problems[sample.task_id], fail_fast=not all_tests)
-            by_suite = judge.verdicts(result, tests[sample.task_id], problems[sample.task_id],
-                                      cpu_limit, scoring)
-            writer.add(sample, by_suite)
-            progress.advance(all(v.passed for v in by_suite.values()))
-        writer.flush()
+        try:
+            for sample, result in pool.imap(runnable, watch):
+                cpu_limit = templates[sample.task_id]["limits"]["cpu_s"]
+                scoring = scorings.pop((sample.task_id, sample.index), None) or judge.Scoring(
+                    tests[sample.task_id], problems[sample.task_id], fail_fast=not all_tests)
+                by_suite = judge.verdicts(result, tests[sample.task_id], problems[sample.task_id],
+                                          cpu_limit, scoring)
+                writer.add(sample, by_suite)
+                progress.advance(all(v.passed for v in by_suite.values()))
+        finally:
+            writer.flush()  # on Ctrl-C too: every verdict judged so far is kept
     store.finish_run(run_id)
     return EvalResult(run_id, run is not None, len(pending), len(done),
                       {task: t.error for task, t in tests.items() if t.error})

@@ -43,17 +43,23 @@ _MBPP_ORACLES = {
 }
 
 
+class _EvalPlusRelease:
+    """One EvalPlus release file: every record becomes a problem with base and plus inputs."""
+
+    suites = ("base", "plus")
+    files: tuple[DataFile, ...] = ()
+
+    def load(self, data_dir: Path | None) -> list[Problem]:
+        records = read_records(locate(self.files[0], data_dir), _FIELDS)
+        return [self._problem(r) for r in records]  # each release reads its own records
+
+
 @register
-class HumanEvalPlus:
+class HumanEvalPlus(_EvalPlusRelease):
     name = "humaneval+"
     description = "HumanEval+ v0.1.10: HumanEval with 80x more tests (EvalPlus)"
     size = 164
-    suites = ("base", "plus")
     files = (HUMANEVAL_PLUS,)
-
-    def load(self, data_dir: Path | None) -> list[Problem]:
-        records = read_records(locate(HUMANEVAL_PLUS, data_dir), _FIELDS)
-        return [self._problem(r) for r in records]
 
     def _problem(self, r: dict) -> Problem:
         entry = r["entry_point"]
@@ -67,16 +73,11 @@ class HumanEvalPlus:
 
 
 @register
-class MbppPlus:
+class MbppPlus(_EvalPlusRelease):
     name = "mbpp+"
     description = "MBPP+ v0.2.0: 378 sanitized MBPP tasks with 35x more tests (EvalPlus)"
     size = 378
-    suites = ("base", "plus")
     files = (MBPP_PLUS,)
-
-    def load(self, data_dir: Path | None) -> list[Problem]:
-        records = read_records(locate(MBPP_PLUS, data_dir), _FIELDS)
-        return [self._problem(r) for r in records]
 
     def _problem(self, r: dict) -> Problem:
         entry = r["entry_point"]

@@ -29,11 +29,11 @@ import sys
 import time
 import traceback
 
-from codecrucible.sandbox import cgroup, landlock, seccomp, wire
+from codecrucible.sandbox import cgroup, landlock, seccomp
+from codecrucible.sandbox.runner import RESULT_FD, RUNNERS, write_all
 
 SETUP_FAILED = 121
 TEMPLATE_SLOTS = 64
-RESULT_FD = 3
 _HEADER = struct.Struct(">I")
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
@@ -68,9 +68,7 @@ def _read_exact(fd: int, size: int) -> bytes | None:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    write_all(fd, data)
 
 
 # ---------------------------------------------------------------- start-up
@@ -242,12 +240,13 @@ class _Watch:
         self.proto_in, self.proto_out = proto_in, proto_out
         self.output_cap = int(limits.get("output_bytes", 1 << 20))
         self.result_cap = int(limits.get("result_bytes", 64 << 20))
-        # Each test has its own window, opened when the previous answer arrives (the first one
-        # also covers loading the program); the hard deadline caps the sum.
+        # Loading the program has its own allowance, ended by the runner's "loaded" line; then
+        # each test has its own window, opened when the previous answer arrives. A program
+        # stuck in its first test is stopped after that test's window, not the load allowance.
+        # The hard deadline caps the sum.
         self.test_limits = job.get("test_limits") or []
+        self.loading = job.get("kind") == "calls"
         self.deadline = started + float(limits.get("load_s", limits.get("wall_s", 10)))
-        if self.test_limits:
-            self.deadline += self.test_limits[0]
         self.hard_deadline = started + float(limits.get("wall_s", 3600))
         self.streams = {out_r: bytearray(), err_r: bytearray()}
         self.res_r = res_r
@@ -322,6 +321,16 @@ class _Watch:
         if self.res_bytes > self.result_cap:
             self.output_capped = True
             return False
+        if self.loading:
+            end = data.find(b"\n")
+            if end < 0:
+                return True  # still loading: the marker line is not complete yet
+            data = data[end + 1:]
+            self.loading = False
+            self.deadline = time.monotonic() + self.test_limits[0] if self.test_limits \
+                else self.hard_deadline
+            if not data:
+                return True
         # latin-1 maps bytes to characters one to one, so a chunk may end mid-character.
         write_frame(self.proto_out, {"chunk": data.decode("latin-1")})
         if not self.test_limits:
@@ -363,7 +372,7 @@ def _child(server: Server, job: dict, workdir: str, out_w: int, err_w: int, res_
             os._exit(SETUP_FAILED)
     code = 0
     try:
-        _RUNNERS[job.get("kind", "script")](job)
+        RUNNERS[job.get("kind", "script")](job)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
@@ -416,91 +425,6 @@ def _confine(server: Server, job: dict, workdir: str, out_w: int, err_w: int, re
         seccomp.load(server.seccomp)
     os.environ.clear()
     os.environ.update(HOME=workdir, TMPDIR=workdir, PATH="/usr/bin:/bin", LANG="C.UTF-8")
-
-
-def _line(frame: list) -> bytes:
-    return (json.dumps(frame, separators=(",", ":")) + "\n").encode()
-
-
-def _send(frame: list) -> None:
-    _write_all(RESULT_FD, _line(frame))
-
-
-def _run_script(job: dict) -> None:
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    exec(compile(job["code"], job.get("filename", "<candidate>"), "exec"), namespace)
-
-
-def _load_entry(job: dict) -> object:
-    namespace = {"__name__": "__candidate__", "__builtins__": __builtins__}
-    exec(compile(job["code"], "<candidate>", "exec"), namespace)
-    entry = namespace.get(job["entry"])
-    if not callable(entry):
-        raise NameError(f"entry point {job['entry']!r} is not defined")
-    return entry, namespace
-
-
-def _run_calls(job: dict) -> None:
-    """Call the entry point on every test input; send back each value, never a verdict."""
-    entry, _ = _load_entry(job)
-    none_check = job.get("oracle") == "not_none"
-    timed = job.get("timed", False)
-    clock = time.perf_counter
-    for index, raw in enumerate(job["tests"]):
-        args = wire.loads(raw)
-        started = clock()
-        try:
-            out = entry(*args)
-            seconds = clock() - started if timed else None
-            value = wire.answer(out is not None if none_check else out)
-            line = f"[{index},{value},null,{json.dumps(seconds)}]\n".encode()
-        except (wire.Unserializable, ValueError) as err:
-            line = _line([index, None, f"Unserializable:{err}"[:200], None])
-        except BaseException as err:  # noqa: BLE001 - the candidate may raise anything
-            line = _line([index, None, type(err).__name__, None])
-        _write_all(RESULT_FD, line)
-
-
-def _run_record(job: dict) -> None:
-    """Run test snippets against a reference solution, recording each top-level call."""
-    entry, namespace = _load_entry(job)
-    depth = [0]
-    snippet = [0]
-
-    def recorder(*args):
-        if depth[0]:
-            return entry(*args)
-        depth[0] += 1
-        plain_args = json.dumps(wire.to_plain(args), separators=(",", ":"))
-        value, exc = "null", None
-        started = time.perf_counter()
-        try:
-            out = entry(*args)
-            try:
-                value = wire.answer(out)
-            except (wire.Unserializable, ValueError) as err:
-                exc = f"Unserializable:{err}"
-            return out
-        except BaseException as err:
-            exc = type(err).__name__
-            raise
-        finally:
-            seconds = time.perf_counter() - started
-            _write_all(RESULT_FD, f'["call",{snippet[0]},{plain_args},{value},{json.dumps(exc)},'
-                                  f'{seconds}]\n'.encode())
-            depth[0] -= 1
-
-    namespace[job["entry"]] = recorder
-    for index, source in enumerate(job["snippets"]):
-        snippet[0] = index
-        try:
-            exec(compile(source, f"<test {index}>", "exec"), namespace)
-            _send(["done", index, None])
-        except BaseException as err:
-            _send(["done", index, type(err).__name__])
-
-
-_RUNNERS = {"script": _run_script, "calls": _run_calls, "record": _run_record}
 
 
 # ---------------------------------------------------------------- cleanup helpers

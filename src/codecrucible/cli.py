@@ -175,17 +175,23 @@ def _bar_callbacks(bar: Progress):
 
 
 def _print_summary(report: dict, per_problem: bool) -> None:
+    suites = report["suites"]
     table = Table(title=f"{report['benchmark']} — run {report['run_id']}")
-    ks = sorted({k for s in report["suites"].values() for k in s["pass_at_k"]},
+    ks = sorted({k for s in suites.values() for k in s["pass_at_k"]},
                 key=lambda k: int(k.split("@")[1]))
-    for column in ("suite", "problems", "samples", *ks, "statuses"):
-        table.add_column(column, justify="right" if column != "statuses" else "left")
-    for name, suite in report["suites"].items():
-        statuses = ", ".join(f"{k} {v}" for k, v in sorted(suite["statuses"].items()))
+    for column in ("suite", "problems", "samples", *ks):
+        table.add_column(column, justify="left" if column == "suite" else "right")
+    for name, suite in suites.items():
         table.add_row(name, str(suite["problems"]), str(suite["samples"]),
-                      *[f"{100 * suite['pass_at_k'].get(k, float('nan')):.1f}" for k in ks],
-                      statuses)
+                      *[f"{100 * suite['pass_at_k'].get(k, float('nan')):.1f}" for k in ks])
     out.print(table)
+    statuses = Table(title="samples by status")
+    statuses.add_column("status")
+    for name in suites:
+        statuses.add_column(name, justify="right")
+    for status in sorted({st for s in suites.values() for st in s["statuses"]}):
+        statuses.add_row(status, *[str(s["statuses"].get(status, 0)) for s in suites.values()])
+    out.print(statuses)
     if per_problem:
         detail = Table(title="per problem")
         detail.add_column("problem")

@@ -102,8 +102,10 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
             status, detail = Status.PASSED, None
         else:
             status = _cause(result, cpu_limit)
-            detail = f"stopped after {len(got)} of {len(span)} {suite} tests: " \
-                     f"{_last_line(result.get('stderr', '')) or status.value}"
+            why = _last_line(result.get("stderr", "")) or (
+                f"the program exited with code {result.get('exit')} before answering"
+                if status is Status.FAILED else status.value)
+            detail = f"stopped after {len(got)} of {len(span)} {suite} tests: {why}"
         verdict = Verdict(status, passed, len(span), detail, **common)
         if status is not Status.PASSED and earlier_failed is None:
             earlier_failed = verdict

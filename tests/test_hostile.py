@@ -42,7 +42,7 @@ import pytest
 
 from codecrucible import judge
 from codecrucible.calibrate import TaskTests
-from codecrucible.records import Problem, Status
+from codecrucible.records import Problem
 from codecrucible.sandbox import ForkServer, SandboxPool
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -614,7 +614,7 @@ def _heard_anything(sock: socket.socket) -> bool:
             conn, _ = sock.accept()
             conn.close()
         return True
-    except (socket.timeout, BlockingIOError):
+    except (TimeoutError, BlockingIOError):
         return False
 
 

@@ -74,10 +74,11 @@ class TimeLimits:
     multiple: float = 4.0
     load_s: float = 1.0
 
-    def per_test(self, tests: "TaskTests") -> list[float]:
+    def per_test(self, tests: TaskTests) -> list[float]:
         floors = [self.plus_floor_s if suite == "plus" else self.floor_s
                   for suite, count in tests.suites.items() for _ in range(count)]
-        return [round(floor + self.multiple * t, 4) for floor, t in zip(floors, tests.ref_s)]
+        return [round(floor + self.multiple * t, 4)
+                for floor, t in zip(floors, tests.ref_s, strict=True)]
 
 
 def cache_path(problems: list[Problem], data_key: str) -> Path:

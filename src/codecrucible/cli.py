@@ -6,7 +6,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -44,7 +43,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _store_path(store: Optional[Path]) -> Path:
+def _store_path(store: Path | None) -> Path:
     return store or Path(os.environ.get("CRUCIBLE_STORE", "crucible.db"))
 
 
@@ -56,7 +55,7 @@ def _main(version: bool = typer.Option(False, "--version", help="Print the versi
 
 
 @app.command()
-def benchmarks(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_HELP)):
+def benchmarks(data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_HELP)):
     """List the benchmarks, their sizes and whether their data is available."""
     from codecrucible import benchmarks as registry
     try:
@@ -82,13 +81,13 @@ def eval_command(
                                   "'crucible benchmarks')."),
     resume: bool = typer.Option(False, "--resume", help="Continue the latest run of this file "
                                 "and benchmark; judge only what it lacks."),
-    store: Optional[Path] = typer.Option(None, "--store", help=_STORE_HELP),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_HELP),
-    summary: Optional[Path] = typer.Option(None, "--summary", help="Write a JSON summary here."),
-    details: Optional[Path] = typer.Option(None, "--details", help="Write one JSON line per "
+    store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_HELP),
+    summary: Path | None = typer.Option(None, "--summary", help="Write a JSON summary here."),
+    details: Path | None = typer.Option(None, "--details", help="Write one JSON line per "
                                            "sample and suite (status, tests passed/total)."),
     per_problem: bool = typer.Option(False, "--per-problem", help="Print a row per problem."),
-    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", help="Sandbox slots (default: "
+    jobs: int | None = typer.Option(None, "-j", "--jobs", help="Sandbox slots (default: "
                                        "one per core)."),
     floor: float = typer.Option(0.25, help="Per-test time limit floor for base tests, seconds."),
     plus_floor: float = typer.Option(1.0, help="Per-test time limit floor for plus tests "
@@ -109,7 +108,8 @@ def eval_command(
 
       crucible eval samples.jsonl -b humaneval+ --resume --details verdicts.jsonl
     """
-    from codecrucible import evaluate, summary as summaries
+    from codecrucible import evaluate
+    from codecrucible import summary as summaries
     from codecrucible.store import Store
     if not samples.is_file():
         _fail(f"{samples}: no such file")
@@ -119,7 +119,8 @@ def eval_command(
         with _progress() as bar:
             result = evaluate.evaluate(
                 samples, benchmark, db, data_dir=directory, resume=resume,
-                limits=TimeLimits(floor, plus_floor, multiple, load), memory_mb=_megabytes(memory), slots=jobs,
+                limits=TimeLimits(floor, plus_floor, multiple, load),
+                memory_mb=_megabytes(memory), slots=jobs,
                 all_tests=all_tests, progress=_bar_callbacks(bar))
     except (DataError, SampleError, StoreError) as err:
         _fail(str(err))

@@ -186,4 +186,4 @@ class _BatchWriter:
         self.last = time.monotonic()
 
 
-__all__ = ["evaluate", "EvalResult", "Progress", "DataError", "SampleError"]
+__all__ = ["DataError", "EvalResult", "Progress", "SampleError", "evaluate"]

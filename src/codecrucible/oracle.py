@@ -1,6 +1,7 @@
 """Comparing a program's output with the expected output, as each benchmark defines it.
 
-Runs in the harness, on values the sandbox sent back. Stdlib only. The rules follow EvalPlus's published behaviour, reimplemented:
+Runs in the harness, on values the sandbox sent back. Stdlib only. The rules follow EvalPlus's
+published behaviour, reimplemented:
 
 - ``exact``: equality on plain data; when that fails and the task has a tolerance (``atol``),
   or the expected value is a float or a flat sequence of floats, values of the same type
@@ -43,7 +44,8 @@ def close(out: object, exp: object, atol: float) -> bool:
             return out == exp
         return abs(out - exp) <= atol + REL_TOL * abs(exp)
     if type(exp) in (list, tuple):
-        return len(out) == len(exp) and all(close(o, e, atol) for o, e in zip(out, exp))
+        return len(out) == len(exp) and all(close(o, e, atol)
+                                            for o, e in zip(out, exp, strict=True))
     if type(exp) is dict:
         return out.keys() == exp.keys() and all(close(out[k], exp[k], atol) for k in exp)
     return out == exp
@@ -61,7 +63,7 @@ def _surface_area(base_edge: float, height: float) -> float:
 def _digit_distance(a: int, b: int) -> int:
     x, y = str(a), str(b)
     width = max(len(x), len(y))
-    return sum(abs(int(p) - int(q)) for p, q in zip(x.zfill(width), y.zfill(width)))
+    return sum(abs(int(p) - int(q)) for p, q in zip(x.zfill(width), y.zfill(width), strict=True))
 
 
 def matches(kind: str, args: tuple, out: object, exp: object, atol: float) -> bool:

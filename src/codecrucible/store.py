@@ -96,7 +96,7 @@ class Store:
         if row is None:
             raise StoreError(f"no run {run_id!r} in {self.path}")
         keys = ("id", "kind", "benchmark", "config", "environment", "created", "finished")
-        run = dict(zip(keys, row))
+        run = dict(zip(keys, row, strict=True))
         run["config"] = json.loads(run["config"])
         run["environment"] = json.loads(run["environment"])
         return run
@@ -138,7 +138,7 @@ class Store:
             " ORDER BY task_id, sample, suite", (run_id,))
         keys = [d[0] for d in cursor.description]
         for row in cursor:
-            yield dict(zip(keys, row))
+            yield dict(zip(keys, row, strict=True))
 
     def counts(self, run_id: str, suite: str) -> dict[str, tuple[int, int]]:
         """problem -> (samples, samples passed) for one suite."""

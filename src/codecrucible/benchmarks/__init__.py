@@ -54,5 +54,12 @@ def _load_builtins(_done: list[bool] = []) -> None:  # noqa: B006 - import once
         _done.append(True)
 
 
-__all__ = ["Benchmark", "DataError", "register", "get", "all_benchmarks", "data_status",
-           "Callable"]
+__all__ = [
+    "Benchmark",
+    "Callable",
+    "DataError",
+    "all_benchmarks",
+    "data_status",
+    "get",
+    "register",
+]

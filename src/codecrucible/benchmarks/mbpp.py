@@ -111,7 +111,8 @@ def _assert_oracle(test: str, entry: str) -> str | None:
             return "sorted"
         if name == "isclose":
             for keyword in node.keywords:
-                if keyword.arg in ("rel_tol", "abs_tol") and isinstance(keyword.value, ast.Constant):
+                if keyword.arg in ("rel_tol", "abs_tol") \
+                        and isinstance(keyword.value, ast.Constant):
                     return f"isclose:{max(float(keyword.value.value), 1e-9)}"
             return "isclose:1e-9"
     return None

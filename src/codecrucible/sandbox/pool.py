@@ -40,7 +40,8 @@ class SandboxConfig:
         # Sandbox uids are unique per harness process, so two pools on one host never share
         # a process limit or kill each other's processes.
         uid_base = 1_000_000 + (os.getpid() % 4_000_000) * 64
-        return {"slot": slot, "uid_base": uid_base, "preload": list(self.preload), "tmpfs_mb": self.tmpfs_mb,
+        return {"slot": slot, "uid_base": uid_base, "preload": list(self.preload),
+                "tmpfs_mb": self.tmpfs_mb,
                 "read_only": list(self.read_only)}
 
 
@@ -153,7 +154,8 @@ class SandboxPool:
 
     def __init__(self, slots: int | None = None, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
-        self.servers = [ForkServer(slot, self.config) for slot in range(slots or os.cpu_count() or 1)]
+        count = slots or os.cpu_count() or 1
+        self.servers = [ForkServer(slot, self.config) for slot in range(count)]
 
     @property
     def layers(self) -> dict[str, str]:
@@ -227,7 +229,7 @@ class SandboxPool:
         for server in self.servers:
             server.close()
 
-    def __enter__(self) -> "SandboxPool":
+    def __enter__(self) -> SandboxPool:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -62,7 +62,7 @@ def _ins(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
 
 
-def build_filter() -> "_Program | None":
+def build_filter() -> _Program | None:
     """Assemble the BPF program; None when this architecture has no table here."""
     if platform.machine() != "x86_64":
         return None

@@ -97,7 +97,7 @@ def answer(value: object) -> str:
     text = json.dumps(to_plain(value), separators=(",", ":"))
     if len(text) <= DIGEST_ABOVE:
         return text
-    return '{"h":"%s"}' % hashlib.sha256(text.encode()).hexdigest()
+    return f'{{"h":"{hashlib.sha256(text.encode()).hexdigest()}"}}'
 
 
 def _numpy_item(value: object) -> object | None:

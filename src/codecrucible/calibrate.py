@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -210,8 +210,3 @@ def _write_cache(path: Path, tests: dict[str, TaskTests]) -> None:
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     partial.write_text(json.dumps({task: asdict(t) for task, t in tests.items()}))
     partial.replace(path)
-
-
-def reference_jobs(problems: Iterable[Problem]) -> list[dict]:
-    """The jobs calibration runs (exposed for tests and ``crucible doctor``)."""
-    return [_reference_job(p) for p in problems]

@@ -6,12 +6,11 @@ expected answer, so the only way to have a test marked as passed is to return th
 
 from __future__ import annotations
 
-import signal
-
 from codecrucible import oracle
 from codecrucible.calibrate import TaskTests
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import wire
+from codecrucible.sandbox.verdict import abnormal_end, last_line
 
 _SHOWN = 200
 
@@ -102,7 +101,7 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
             status, detail = Status.PASSED, None
         else:
             status = _cause(result, cpu_limit)
-            why = _last_line(result.get("stderr", "")) or (
+            why = last_line(result.get("stderr", "")) or (
                 f"the program exited with code {result.get('exit')} before answering"
                 if status is Status.FAILED else status.value)
             detail = f"stopped after {len(got)} of {len(span)} {suite} tests: {why}"
@@ -114,21 +113,10 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
 
 
 def _cause(result: dict, cpu_limit: float | None) -> Status:
-    if result.get("output_capped"):
-        return Status.OUTPUT_LIMIT
-    if result.get("oom_killed"):
-        return Status.MEMORY
-    if result.get("timed_out"):
-        return Status.TIMEOUT
-    code = result.get("exit")
-    if code == -signal.SIGXCPU:
-        return Status.TIMEOUT
-    if code == -signal.SIGKILL:
-        cpu = result.get("cpu_s") or 0.0
-        return Status.TIMEOUT if cpu_limit and cpu >= cpu_limit - 0.5 else Status.KILLED
-    if "MemoryError" in _last_line(result.get("stderr", "")):
-        return Status.MEMORY
-    if code not in (0, None):
+    ended = abnormal_end(result, cpu_limit)
+    if ended is not None:
+        return Status(ended)
+    if result.get("exit") not in (0, None):
         return Status.ERROR
     return Status.FAILED  # exited cleanly without answering every test
 
@@ -144,8 +132,3 @@ def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str)
         return f"{suite} test {index}: wrong answer"
     return (f"{suite} test {index}: input {args[:_SHOWN]} gave {got[:_SHOWN]}, "
             f"expected {expected[:_SHOWN]}")
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""

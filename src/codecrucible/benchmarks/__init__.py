@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -56,7 +55,6 @@ def _load_builtins(_done: list[bool] = []) -> None:  # noqa: B006 - import once
 
 __all__ = [
     "Benchmark",
-    "Callable",
     "DataError",
     "all_benchmarks",
     "data_status",

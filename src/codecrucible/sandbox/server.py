@@ -53,7 +53,7 @@ def read_frame(fd: int) -> dict | None:
 
 def write_frame(fd: int, message: dict) -> None:
     body = json.dumps(message, separators=(",", ":")).encode()
-    _write_all(fd, _HEADER.pack(len(body)) + body)
+    write_all(fd, _HEADER.pack(len(body)) + body)
 
 
 def _read_exact(fd: int, size: int) -> bytes | None:
@@ -65,10 +65,6 @@ def _read_exact(fd: int, size: int) -> bytes | None:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    write_all(fd, data)
 
 
 # ---------------------------------------------------------------- start-up

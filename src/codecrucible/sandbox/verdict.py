@@ -1,4 +1,5 @@
-"""The verdict of a plain script run (``crucible sandbox run``)."""
+"""How a sandboxed run ended, read from the server's report; and the verdict of a plain script
+run (``crucible sandbox run``)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,41 @@ import signal
 from codecrucible.sandbox.server import SETUP_FAILED
 
 
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def abnormal_end(result: dict, cpu_limit: float | None) -> str | None:
+    """``output_limit``, ``memory``, ``timeout`` or ``killed`` when a limit ended the run,
+    else None (the program ended by itself, cleanly or not)."""
+    code = result.get("exit")
+    if result.get("output_capped"):
+        return "output_limit"
+    if result.get("oom_killed"):
+        return "memory"
+    if result.get("timed_out") or code == -signal.SIGXCPU:
+        return "timeout"
+    if code == -signal.SIGKILL:  # the CPU limit's hard stop, or something else
+        cpu = result.get("cpu_s") or 0.0
+        return "timeout" if cpu_limit and cpu >= cpu_limit - 0.5 else "killed"
+    if "MemoryError" in last_line(result.get("stderr", "")):
+        return "memory"
+    return None
+
+
 def script_verdict(result: dict, limits: dict) -> dict:
     code = result.get("exit")
     stderr = result.get("stderr", "")
-    last = next((line for line in reversed(stderr.strip().splitlines()) if line.strip()), "")
-    if result.get("output_capped"):
-        status = "output_limit"
-    elif result.get("oom_killed"):
-        status = "memory"
-    elif result.get("timed_out") or code == -signal.SIGXCPU:
-        status = "timeout"
-    elif code == -signal.SIGKILL:
-        cpu = result.get("cpu_s") or 0
-        status = "timeout" if cpu >= limits.get("cpu_s", 0) - 0.5 else "killed"
-    elif "MemoryError" in last:
-        status = "memory"
-    elif code == SETUP_FAILED and "sandbox setup failed" in stderr:
-        status = "error"
-    elif code == 0:
-        status = "passed"
-    else:
-        status = "error" if code is not None and code < 0 else "failed"
+    status = abnormal_end(result, limits.get("cpu_s"))
+    if status is None:
+        if code == 0:
+            status = "passed"
+        elif code is not None and code < 0 or (code == SETUP_FAILED
+                                                 and "sandbox setup failed" in stderr):
+            status = "error"
+        else:
+            status = "failed"
     signal_name = signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
     return {"status": status, "exit_code": code, "signal": signal_name,
             "timed_out": result.get("timed_out", False),

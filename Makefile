@@ -8,6 +8,15 @@
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# llama-cpp-python compiles llama.cpp on install. It is built for the vector units this CPU has,
+# named one by one, because a native build also compiles llama.cpp's AMX kernels, which crash
+# (SIGSEGV in ggml_backend_amx_mul_mat) on hosts that list AMX but do not grant its tile state.
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+has = $(if $(filter $(1),$(CPU_FLAGS)),-DGGML_$(2)=ON)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF $(call has,avx,AVX) $(call has,avx2,AVX2) \
+    $(call has,fma,FMA) $(call has,f16c,F16C) $(call has,bmi2,BMI2) $(call has,avx_vnni,AVX_VNNI) \
+    $(call has,avx512f,AVX512) $(call has,avx512vbmi,AVX512_VBMI) \
+    $(call has,avx512_vnni,AVX512_VNNI) $(call has,avx512_bf16,AVX512_BF16)
 # Offline benchmark data: ../shared/datasets when it exists (tests and CI), else download on use.
 export CRUCIBLE_DATA_DIR ?= $(abspath $(wildcard ../shared/datasets))
 

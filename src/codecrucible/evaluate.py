@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -20,7 +19,8 @@ from codecrucible import benchmarks, calibrate, judge
 from codecrucible.benchmarks.data import DataError, sha256_of
 from codecrucible.calibrate import TaskTests, TimeLimits
 from codecrucible.environment import fingerprint
-from codecrucible.records import Problem, Status, Verdict
+from codecrucible.judging import job_template, no_code_verdicts, unjudgeable_verdicts
+from codecrucible.records import Verdict
 from codecrucible.samples import Sample, SampleError, read_samples
 from codecrucible.sandbox import SandboxConfig, SandboxPool
 from codecrucible.store import Store
@@ -101,12 +101,12 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
             s.fields)) for s in pending))
         progress.phase("judging", len(pending))
         writer = _BatchWriter(store, run_id)
-        templates = {task: _template(problems[task], t, limits, memory_mb)
+        templates = {task: job_template(problems[task], t, limits, memory_mb)
                      for task, t in tests.items() if not t.error}
         runnable = []
         for sample in pending:
             problem, task_tests = problems[sample.task_id], tests[sample.task_id]
-            early = _without_running(problem, task_tests, sample)
+            early = _without_running(task_tests, sample)
             if early is not None:
                 writer.add(sample, early)
                 progress.advance(False)
@@ -143,26 +143,12 @@ def _data_key(bench) -> str:
     return calibrate.data_key(*(spec.sha256 for spec in bench.files))
 
 
-def _template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
-    per_test = limits.per_test(tests)
-    wall = limits.load_s + sum(per_test)
-    return {"kind": "calls", "entry": problem.entry_point, "tests": tests.args,
-            "test_limits": per_test, "oracle": problem.oracle,
-            "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
-                       "memory_mb": memory_mb, "output_bytes": 1 << 20,
-                       "result_bytes": 64 << 20}}
-
-
-def _without_running(problem: Problem, tests: TaskTests, sample: Sample
-                     ) -> dict[str, Verdict] | None:
-    """Verdicts that need no execution: an empty answer, or a task that cannot be judged."""
-    suites = tests.suites or {"base": 0}
+def _without_running(tests: TaskTests, sample: Sample) -> dict[str, Verdict] | None:
+    """Verdicts that need no execution: a task that cannot be judged, or an empty answer."""
     if tests.error:
-        return {s: Verdict(Status.ERROR, 0, n, f"task cannot be judged: {tests.error}")
-                for s, n in suites.items()}
+        return unjudgeable_verdicts(tests)
     if not sample.raw().strip():
-        return {s: Verdict(Status.NO_CODE, 0, n, "the sample holds no code")
-                for s, n in suites.items()}
+        return no_code_verdicts(tests, "the sample holds no code")
     return None
 
 

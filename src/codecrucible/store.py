@@ -11,6 +11,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 from codecrucible.records import Status, Verdict
@@ -35,6 +36,23 @@ CREATE TABLE IF NOT EXISTS samples (
     code TEXT NOT NULL,
     PRIMARY KEY (run_id, task_id, sample)
 );
+CREATE TABLE IF NOT EXISTS attempts (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    task_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    request TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    code TEXT,
+    status TEXT NOT NULL,
+    feedback TEXT,
+    tokens_in INTEGER NOT NULL,
+    tokens_out INTEGER NOT NULL,
+    latency_s REAL NOT NULL,
+    cached INTEGER NOT NULL,
+    finish_reason TEXT,
+    PRIMARY KEY (run_id, task_id, sample, round)
+);
 CREATE TABLE IF NOT EXISTS verdicts (
     run_id TEXT NOT NULL REFERENCES runs (id),
     task_id TEXT NOT NULL,
@@ -53,6 +71,17 @@ CREATE TABLE IF NOT EXISTS verdicts (
     PRIMARY KEY (run_id, task_id, sample, suite)
 );
 """
+
+
+_INSERT_VERDICT = (
+    "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
+    " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _overall(verdicts: dict[str, Verdict]) -> str:
+    """One status for an attempt: the first suite that did not pass decides."""
+    return next((v.status.value for v in verdicts.values() if not v.passed), Status.PASSED.value)
 
 
 class StoreError(RuntimeError):
@@ -111,6 +140,46 @@ class Store:
                                 " VALUES (?, ?, ?, ?, ?)",
                                 ((run_id, *row) for row in rows))
 
+    def add_candidates(self, run_id: str, candidates: Iterable) -> None:
+        """Generated candidates (``strategies.Candidate``): every attempt, the final program and
+        its verdicts, in one transaction, so a sample is either wholly recorded or not at all."""
+        now = time.time()
+        attempts, samples, verdicts = [], [], []
+        for c in candidates:
+            for a in c.attempts:
+                failing = [v for v in a.verdicts.values() if not v.passed]
+                attempts.append((run_id, c.task_id, c.sample, a.round,
+                                 json.dumps(asdict(a.request)), a.completion.text, a.code,
+                                 _overall(a.verdicts), failing[0].first_failure if failing
+                                 else None, a.completion.tokens_in, a.completion.tokens_out,
+                                 a.completion.latency_s, int(a.completion.cached),
+                                 a.completion.finish_reason))
+            final = c.final
+            samples.append((run_id, c.task_id, c.sample, final.completion.text, final.code or ""))
+            verdicts += [(run_id, c.task_id, c.sample, suite, v.status.value, v.tests_passed,
+                          v.tests_total, v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s,
+                          v.max_rss_kb, now) for suite, v in final.verdicts.items()]
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO attempts VALUES "
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts)
+            self.db.executemany("INSERT OR REPLACE INTO samples (run_id, task_id, sample, raw,"
+                                " code) VALUES (?, ?, ?, ?, ?)", samples)
+            self.db.executemany(_INSERT_VERDICT, verdicts)
+
+    def usage(self, run_id: str) -> dict:
+        """Tokens, model time and calls of a run, over every attempt."""
+        row = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0),"
+            " COALESCE(SUM(CASE WHEN cached THEN 0 ELSE latency_s END), 0), COALESCE(SUM(cached),"
+            " 0), COALESCE(SUM(code IS NULL), 0) FROM attempts WHERE run_id = ?",
+            (run_id,)).fetchone()
+        keys = ("calls", "tokens_in", "tokens_out", "model_s", "cache_hits", "no_code_attempts")
+        return dict(zip(keys, row, strict=True))
+
+    def runs(self) -> list[dict]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM runs ORDER BY created")]
+        return [self.run(i) for i in ids]
+
     def judged(self, run_id: str) -> set[tuple[str, int]]:
         """(task, sample) pairs that already have every verdict they need."""
         rows = self.db.execute("SELECT DISTINCT task_id, sample FROM verdicts WHERE run_id = ?",
@@ -126,10 +195,7 @@ class Store:
                  v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s, v.max_rss_kb, now)
                 for task, sample, by_suite in batch for suite, v in by_suite.items()]
         with self._transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status,"
-                " tests_passed, tests_total, first_failure, stdout, stderr, wall_s, cpu_s,"
-                " max_rss_kb, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany(_INSERT_VERDICT, rows)
 
     def verdicts(self, run_id: str) -> Iterator[dict]:
         cursor = self.db.execute(

@@ -27,9 +27,12 @@ def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> d
                                    **{f"pass@{k}": pass_at_k(n, c, k) for k in chosen}}
                             for task, (n, c) in sorted(counts.items(), key=_task_order)},
         }
-    return {"run_id": run_id, "benchmark": run["benchmark"], "kind": run["kind"],
-            "created": run["created"], "finished": run["finished"], "config": run["config"],
-            "environment": run["environment"], "suites": suites}
+    summary = {"run_id": run_id, "benchmark": run["benchmark"], "kind": run["kind"],
+               "created": run["created"], "finished": run["finished"], "config": run["config"],
+               "environment": run["environment"], "suites": suites}
+    if run["kind"] == "run":
+        summary["usage"] = store.usage(run_id)
+    return summary
 
 
 def _suites(store: Store, run_id: str) -> list[str]:

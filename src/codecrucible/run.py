@@ -1,0 +1,194 @@
+"""``crucible run``: a model, a strategy and a benchmark, end to end, resumably.
+
+Generation and execution are pipelined: worker threads ask the model for a problem's samples
+and hand each answer to the judge (the sandbox pool, in its own thread), so the sandbox runs
+finished candidates while the model writes the next ones. Every candidate is committed with its
+attempts and verdicts as soon as it is judged; ``resume`` redoes only the samples without a
+verdict, and the response cache makes any answer already generated free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+
+from codecrucible import benchmarks, calibrate, strategies
+from codecrucible.benchmarks.data import DataError
+from codecrucible.calibrate import TimeLimits
+from codecrucible.environment import fingerprint
+from codecrucible.judging import Judge
+from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
+from codecrucible.sandbox import SandboxConfig, SandboxPool
+from codecrucible.store import Store, StoreError
+from codecrucible.strategies import Budget, Candidate, Context, Sampling
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or resume, with the reason."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: str = DEFAULT_MODEL
+    benchmark: str = "humaneval"
+    strategy: str = "single"
+    sampling: Sampling = field(default_factory=Sampling)
+    budget: Budget = field(default_factory=Budget)
+    model_options: ModelOptions = field(default_factory=ModelOptions)
+    limits: TimeLimits = field(default_factory=TimeLimits)
+    memory_mb: int = 1024
+    tasks: tuple[str, ...] = ()     # a subset of the benchmark's task ids; empty means all
+    limit: int | None = None        # only the first N problems
+
+    def check(self) -> None:
+        if self.sampling.n < 1:
+            raise RunError("--samples must be at least 1")
+        if self.sampling.temperature == 0 and self.sampling.n > 1:
+            raise RunError(f"temperature 0 is greedy decoding: all {self.sampling.n} samples "
+                           "would be identical; use -n 1, or a temperature above 0")
+        if self.strategy not in strategies.names():
+            raise RunError(f"unknown strategy {self.strategy!r} "
+                           f"(known: {', '.join(strategies.names())})")
+        if self.strategy != "repair" and self.budget.rounds:
+            raise RunError("--rounds applies to the repair strategy only")
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunConfig:
+        return cls(**(data | {"sampling": Sampling(**data["sampling"]),
+                              "budget": Budget(**data["budget"]),
+                              "model_options": ModelOptions(**data["model_options"]),
+                              "limits": TimeLimits(**data["limits"]),
+                              "tasks": tuple(data["tasks"])}))
+
+
+@dataclass
+class RunProgress:
+    """Callbacks for a front end; all optional."""
+
+    phase: Callable[[str, int], None] = lambda name, total: None
+    problem_done: Callable[[list[Candidate], dict], None] = lambda candidates, meter: None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    resumed: bool
+    samples_now: int
+    samples_before: int
+    unjudgeable: dict[str, str]
+    meter: dict
+
+
+def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | None = None,
+          progress: RunProgress | None = None, slots: int | None = None) -> RunResult:
+    """Run (or resume) ``config``; see the module docstring."""
+    progress = progress or RunProgress()
+    if resume_id is not None:
+        config = _resumed_config(store, resume_id)
+    config.check()
+    bench = benchmarks.get(config.benchmark)
+    problems = _select(bench.load(data_dir), config, bench.name)
+    progress.phase("loading model", 0)
+    model = open_model(config.model, config.model_options)  # fails before any run is created
+    try:
+        with SandboxPool(slots, SandboxConfig()) as pool:
+            progress.phase("calibrating", len(problems))
+            data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
+            tests = calibrate.calibrate(problems, pool, data_key)
+            run_id = resume_id or store.create_run(
+                "run", bench.name, config.key(), asdict(config),
+                fingerprint(pool.layers) | {"model": model.describe(), "data_sha256": data_key,
+                                            "time_limits": asdict(config.limits)})
+            done = store.judged(run_id)
+            todo = {p.task_id: [s for s in range(config.sampling.n)
+                                if (p.task_id, s) not in done] for p in problems}
+            todo = {task: samples for task, samples in todo.items() if samples}
+            judge = Judge({p.task_id: p for p in problems}, tests, pool, config.limits,
+                          config.memory_mb)
+            try:
+                ctx = Context(model, judge, config.sampling, config.budget)
+                progress.phase("generating", len(todo))
+                written = _generate(problems, todo, ctx, strategies.get(config.strategy),
+                                    store, run_id, progress,
+                                    _workers(model, config.sampling.n))
+            finally:
+                judge.close()
+        store.finish_run(run_id)
+        return RunResult(run_id, resume_id is not None, written, len(done),
+                         {t: x.error for t, x in tests.items() if x.error},
+                         asdict(model.meter))
+    finally:
+        model.close()
+
+
+def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers) -> int:
+    """Solve problems on ``workers`` threads; commit each problem's candidates as they come."""
+    written = 0
+    with ThreadPoolExecutor(workers, thread_name_prefix="strategy") as pool:
+        running: set = set()
+        try:
+            for problem in (p for p in problems if p.task_id in todo):
+                running.add(pool.submit(strategy, problem, todo[problem.task_id], ctx))
+                while len(running) >= workers:
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    written += _commit(finished, store, run_id, progress, ctx)
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                written += _commit(finished, store, run_id, progress, ctx)
+        except BaseException:
+            for future in running:  # on Ctrl-C: start nothing new; what is committed stays
+                future.cancel()
+            raise
+    return written
+
+
+def _commit(finished, store: Store, run_id: str, progress: RunProgress, ctx: Context) -> int:
+    count = 0
+    for future in finished:
+        candidates = future.result()
+        store.add_candidates(run_id, candidates)
+        progress.problem_done(candidates, asdict(ctx.model.meter))
+        count += len(candidates)
+    return count
+
+
+def _workers(model, samples: int) -> int:
+    """A serial backend gets two workers: one generating while the other waits on the judge.
+    A server backend gets as many as keep its requests in flight (each worker sends its
+    problem's samples at once) within the model's concurrency."""
+    if getattr(model.model, "lock", None) is not None:
+        return 2
+    concurrency = model.describe().get("concurrency", os.cpu_count() or 2)
+    return max(1, concurrency // max(1, samples))
+
+
+def _select(problems, config: RunConfig, name: str):
+    if config.tasks:
+        known = {p.task_id for p in problems}
+        missing = [t for t in config.tasks if t not in known]
+        if missing:
+            raise RunError(f"{name} has no task {missing[0]!r}")
+        wanted = set(config.tasks)
+        problems = [p for p in problems if p.task_id in wanted]
+    return problems[:config.limit] if config.limit else problems
+
+
+def _resumed_config(store: Store, run_id: str) -> RunConfig:
+    try:
+        run = store.run(run_id)
+    except StoreError as err:
+        raise RunError(str(err)) from None
+    if run["kind"] != "run":
+        raise RunError(f"run {run_id} is a {run['kind']!r} run; only 'crucible run' runs resume "
+                       "with --resume RUN_ID")
+    return RunConfig.from_dict(run["config"])
+
+
+__all__ = ["DataError", "RunConfig", "RunError", "RunProgress", "RunResult", "start"]

@@ -1,5 +1,6 @@
 # Two commands set everything up from this file and pyproject.toml:
-#   make demo   creates .venv, then judges a sample file on HumanEval+ (offline with a data dir)
+#   make demo   creates .venv, then runs the embedded default model on HumanEval, offline
+#               (the first 20 problems; DEMO_PROBLEMS=164 for all), and judges a sample file
 #   make test   creates .venv with the test extras, then runs the test suite
 #
 # The venv is built from the system interpreter when there is one: the sandbox drops to a
@@ -30,9 +31,13 @@ $(PY): pyproject.toml
 
 venv: $(PY)
 
+DEMO_PROBLEMS ?= 20
+
 demo: $(PY)
 	$(VENV)/bin/crucible doctor
+	$(VENV)/bin/crucible models
 	$(VENV)/bin/crucible benchmarks
+	$(VENV)/bin/crucible run -b humaneval --limit $(DEMO_PROBLEMS) --store examples/out/demo.db
 	$(PY) examples/make_samples.py --out examples/out/humaneval-mix.jsonl
 	$(VENV)/bin/crucible eval examples/out/humaneval-mix.jsonl -b humaneval+ --store examples/out/demo.db \
 	    --summary examples/out/summary.json --details examples/out/verdicts.jsonl

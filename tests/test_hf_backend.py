@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from codecrucible.models import ModelError, ModelOptions, Request, open_model  # noqa: E402
+from codecrucible.models import ModelError, ModelOptions, Request, open_model
 
 TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
             "{% if add_generation_prompt %}<|assistant|>{% endif %}")
@@ -20,7 +20,8 @@ CORPUS = ["def add(a, b):\n    return a + b\n", "print('hello world')\n",
 OPTIONS = ModelOptions(threads=2)
 
 
-def save_checkpoint(path: Path, template: str | None = TEMPLATE) -> Path:
+def save_checkpoint(path: Path, template: str | None = TEMPLATE, positions: int = 1024
+                    ) -> Path:
     """A byte-level BPE tokenizer trained on a few lines and a 2-layer GPT-2 with width 16."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -36,7 +37,7 @@ def save_checkpoint(path: Path, template: str | None = TEMPLATE) -> Path:
                                         pad_token="<pad>")
     tokenizer.chat_template = template
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=128, n_embd=16, n_layer=2,
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=positions, n_embd=16, n_layer=2,
                         n_head=2, eos_token_id=tokenizer.eos_token_id,
                         bos_token_id=tokenizer.eos_token_id,
                         pad_token_id=tokenizer.pad_token_id)
@@ -135,3 +136,27 @@ def test_chat_style_needs_a_template(checkpoint, tmp_path):
         assert not completion_model.chat
     finally:
         completion_model.close()
+
+
+def test_crucible_run_with_a_checkpoint(checkpoint, tmp_path, data_dir):
+    """End to end through ``crucible run``: the tiny model writes no working code, and the run
+    records that honestly with its tokens, rather than failing."""
+    db = tmp_path / "hf.db"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("crucible")), "run", "-m", f"hf:{checkpoint}",
+         "--task", "HumanEval/2", "--max-tokens", "12", "--store", str(db),
+         "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        (status,) = conn.execute("SELECT status FROM verdicts").fetchone()
+        (tokens_out, request) = conn.execute("SELECT tokens_out, request FROM attempts").fetchone()
+    assert status in ("no_code", "failed", "error") and tokens_out > 0
+    assert json.loads(request)["prefill"]  # the template is rendered here, so it can prefill
+
+
+def test_a_prompt_longer_than_the_context_is_a_clear_error(tmp_path):
+    small = open_model("hf:" + str(save_checkpoint(tmp_path / "small", positions=32)),
+                       cache=False)
+    with pytest.raises(ModelError, match="exceeds the model's context of 32"):
+        small.generate([Request(prompt="def add(a, b):\n    return a + b\n" * 4,
+                                max_tokens=8)])

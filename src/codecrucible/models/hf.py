@@ -56,6 +56,8 @@ class HFModel:
     """One checkpoint in transformers. Calls are serialised: one model, and a seeded sample
     must not share the random generator with another call."""
 
+    prefills = True  # the chat template is rendered here, so an answer can be started
+
     def __init__(self, spec: str, path: Path, options: ModelOptions):
         files = checkpoint_files(path)
         try:
@@ -83,7 +85,7 @@ class HFModel:
             raise ModelError(f"{spec}: the tokenizer has no chat template; use --prompt-style "
                              f"completion")
         self.chat = wants_chat if wants_chat is not None else bool(self.template)
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()  # one generation at a time; the cache and run read it
 
     def describe(self) -> dict:
         return {"backend": "transformers", "path": str(self.path), "sha256": self.sha256,
@@ -111,9 +113,14 @@ class HFModel:
         # again would change the prompt the model was trained on.
         inputs = self.tokenizer(text, return_tensors="pt", add_special_tokens=not request.is_chat)
         prompt_len = inputs["input_ids"].shape[1]
+        window = getattr(self.model.config, "max_position_embeddings", None)
+        if window and prompt_len + request.max_tokens > window:
+            raise ModelError(f"{self.spec}: a prompt of {prompt_len} tokens plus "
+                             f"{request.max_tokens} new ones exceeds the model's context of "
+                             f"{window} positions")
         config = self._config(request)
         stopper = _stop_criterion(torch, self.tokenizer, request.stop, prompt_len)
-        with self._lock:
+        with self.lock:
             start = time.perf_counter()
             # A private copy of the random state: the seed alone decides a sample, and seeding
             # never disturbs anyone else's use of torch's generator.

@@ -170,6 +170,7 @@ class LlamaModel:
         self.chat = chat if chat is not None else (
             wants_chat if wants_chat is not None else bool(self.template))
         self.context = options.context
+        self._prompt: list[int] = []   # the prompt whose tokens the context holds
         # Held across a batch (the cache holds it too): another thread's prompt in between
         # would evict the shared prompt's processed tokens.
         self.lock = threading.RLock()
@@ -203,16 +204,26 @@ class LlamaModel:
             return [self._one(r) for r in requests]
 
     def _one(self, request: Request) -> Completion:
-        text = self.render(request)
+        tokens = self.llm.tokenize(self.render(request).encode("utf-8"), add_bos=True,
+                                   special=True)
         with self.lock:
             start = time.perf_counter()
-            try:
-                out = self.llm.create_completion(
-                    text, max_tokens=request.max_tokens, temperature=request.temperature,
-                    top_p=request.top_p, top_k=0, min_p=0.0, repeat_penalty=1.0,
-                    seed=request.seed, stop=list(request.stop) or None)
-            except ValueError as err:  # e.g. the prompt does not fit the context
-                raise ModelError(f"{self.spec}: {err}") from None
+            if tokens != self._prompt:
+                # A new prompt is evaluated from scratch, all but its last token; llama.cpp then
+                # evaluates that token alone before sampling, for this sample and every later
+                # one of the same prompt. The arithmetic is then the same whatever ran before,
+                # so a greedy answer does not depend on the order of problems or on a resume.
+                if len(tokens) + request.max_tokens > self.context:
+                    raise ModelError(f"{self.spec}: a prompt of {len(tokens)} tokens plus "
+                                     f"{request.max_tokens} new ones exceeds the context of "
+                                     f"{self.context} (--context)")
+                self.llm.reset()
+                self.llm.eval(tokens[:-1])
+                self._prompt = tokens
+            out = self.llm.create_completion(
+                tokens, max_tokens=request.max_tokens, temperature=request.temperature,
+                top_p=request.top_p, top_k=0, min_p=0.0, repeat_penalty=1.0,
+                seed=request.seed, stop=list(request.stop) or None)
             latency = time.perf_counter() - start
         choice, usage = out["choices"][0], out["usage"]
         return Completion(choice["text"], usage["prompt_tokens"], usage["completion_tokens"],

@@ -30,6 +30,13 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def _samples(db: Path) -> int:
+    try:
+        return rows(db, "SELECT COUNT(*) FROM samples")[0][0]
+    except sqlite3.OperationalError:  # the store is still being created
+        return 0
+
+
 def run_id_of(output: str) -> str:
     return re.search(r"run ([0-9a-f]{12}) is in", output).group(1)
 
@@ -79,14 +86,14 @@ def test_a_second_identical_run_is_served_by_the_cache(greedy_run, data_dir):
 
 
 def test_kill_9_during_generation_then_resume_equals_an_uninterrupted_run(tmp_path, data_dir):
-    tasks = [f"HumanEval/{i}" for i in (0, 2, 4, 7, 12, 15)]
+    tasks = [f"HumanEval/{i}" for i in (2, 4, 7, 12)]
     args = ["run", "--data-dir", str(data_dir)] + [a for t in tasks for a in ("--task", t)]
     killed = tmp_path / "killed.db"
     proc = subprocess.Popen([CRUCIBLE, *args, "--store", str(killed)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if killed.exists() and rows(killed, "SELECT COUNT(*) FROM samples")[0][0] >= 2:
+        if killed.exists() and _samples(killed) >= 1:
             break
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
@@ -205,3 +212,23 @@ def test_models_lists_the_three_embedded_models():
     for name in ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "gemma-3-270m"):
         assert name in result.stdout
     assert "ready" in result.stdout
+
+
+def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir):
+    db = tmp_path / "int.db"
+    proc = subprocess.Popen([CRUCIBLE, "run", *FIRST3, "--store", str(db), "--data-dir",
+                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and _samples(db) < 1:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and str(db) in err
+    kept = _samples(db)
+    assert kept >= 1
+    (run_id,) = rows(db, "SELECT id FROM runs")[0]
+    resumed = crucible("run", "--resume", run_id, "--store", str(db), "--data-dir", str(data_dir))
+    assert resumed.returncode == 0, resumed.stderr
+    assert _samples(db) == 3

@@ -102,10 +102,13 @@ def run(
                                 progress=_run_callbacks(bar), slots=jobs)
     except (DataError, StoreError, ModelError, runs.RunError) as err:
         _fail(str(err))
-    except KeyboardInterrupt:
-        where = db.path if db else "the store"
-        print(f"interrupted: every judged sample is in {where}; continue with "
-              f"'crucible run --resume RUN_ID' (ids: crucible report --list)", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        run_id = getattr(err, "run_id", None)
+        if run_id is None:
+            print("interrupted before the run started; nothing was recorded", file=sys.stderr)
+        else:
+            print(f"interrupted: every judged sample is in {db.path}; continue with "
+                  f"'crucible run --resume {run_id} --store {db.path}'", file=sys.stderr)
         raise typer.Exit(130) from None
     for name, why in result.unjudgeable.items():
         console.print(f"[yellow]warning:[/] {name} cannot be judged: {why}", highlight=False)

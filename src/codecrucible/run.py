@@ -31,6 +31,14 @@ class RunError(RuntimeError):
     """A run that cannot start or resume, with the reason."""
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; carries the id to resume."""
+
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
 @dataclass(frozen=True)
 class RunConfig:
     model: str = DEFAULT_MODEL
@@ -98,13 +106,17 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
     progress.phase("loading model", 0)
     model = open_model(config.model, config.model_options)  # fails before any run is created
     try:
+        if resume_id is not None:
+            _check_same_model(store.run(resume_id), model)
         with SandboxPool(slots, SandboxConfig()) as pool:
             progress.phase("calibrating", len(problems))
             data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
             tests = calibrate.calibrate(problems, pool, data_key)
             run_id = resume_id or store.create_run(
                 "run", bench.name, config.key(), asdict(config),
-                fingerprint(pool.layers) | {"model": model.describe(), "data_sha256": data_key,
+                fingerprint(pool.layers) | {"model": model.describe(),
+                                            "model_identity": model.identity,
+                                            "data_sha256": data_key,
                                             "time_limits": asdict(config.limits)})
             done = store.judged(run_id)
             todo = {p.task_id: [s for s in range(config.sampling.n)
@@ -118,6 +130,8 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
                 written = _generate(problems, todo, ctx, strategies.get(config.strategy),
                                     store, run_id, progress,
                                     _workers(model, config.sampling.n))
+            except KeyboardInterrupt:
+                raise RunInterrupted(run_id) from None
             finally:
                 judge.close()
         store.finish_run(run_id)
@@ -178,6 +192,13 @@ def _select(problems, config: RunConfig, name: str):
         wanted = set(config.tasks)
         problems = [p for p in problems if p.task_id in wanted]
     return problems[:config.limit] if config.limit else problems
+
+
+def _check_same_model(run: dict, model) -> None:
+    before = run["environment"].get("model_identity")
+    if before is not None and before != model.identity:
+        raise RunError(f"run {run['id']} was made with {before}, but {run['config']['model']} "
+                       f"is now {model.identity}; start a new run instead of resuming")
 
 
 def _resumed_config(store: Store, run_id: str) -> RunConfig:

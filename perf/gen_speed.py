@@ -17,12 +17,17 @@ embedded model must be installed there. On one machine, in one run, it measures
    The prompt texts and seeds are made by crucible's own code (``strategies.Context.request``,
    i.e. ``prompting.first_request``, and ``LlamaModel.render``: chat template plus prefill) in a
    setup process, and handed to the direct process as JSON; the requests crucible stored are
-   checked to be the same requests. Greedy answers are compared text by text;
+   checked to be the same requests. Greedy answers are compared text by text. With
+   ``--alternating``, a third row: the direct loop again, its calls alternating between two
+   Python threads (one call at a time), the way crucible's two strategy workers call the model
+   (llama.cpp built with OpenMP keeps a thread team per calling thread);
 2. prompt reuse with n > 1 (what ``LlamaModel`` relies on): ``--reuse-problems`` problems x
    ``--reuse-samples`` samples at temperature 0.8, each sample with crucible's seed, in one plain
    llama-cpp-python process: consecutive calls with the same prompt (llama-cpp-python's default:
    the processed prefix is kept) against ``llm.reset()`` before every call (the prompt is
-   processed again each time). Same seeds, so the texts must match; the saving is prompt time.
+   processed again each time). Same seeds, so the texts must match; the saving is prompt time,
+   the same whatever the answers' length, so answers are capped at ``--reuse-max-tokens`` (64)
+   to keep the run short, and the saving is also projected onto part 1's greedy answer lengths.
 
 What the numbers include:
   direct gen s      the create_completion loop (prompt processing + generation), model loaded
@@ -43,6 +48,7 @@ crucible logs and stores).
     .venv/bin/python perf/gen_speed.py                 # defaults: 10 problems, 1 repetition
     .venv/bin/python perf/gen_speed.py --problems 5 --repeat 3
     .venv/bin/python perf/gen_speed.py --only reuse
+    .venv/bin/python perf/gen_speed.py --alternating   # + direct calls from two threads
 """
 
 from __future__ import annotations
@@ -124,7 +130,10 @@ def _perf_functions():
 
 
 def worker_generate(job: dict) -> dict:
-    """Plain llama-cpp-python: load once, then create_completion on every item in order."""
+    """Plain llama-cpp-python: load once, then create_completion on every item in order.
+
+    With ``alternate`` the calls are made by two Python threads taking turns (still one at a
+    time), as crucible's two strategy workers do; otherwise all from the main thread."""
     started = time.perf_counter()
     import llama_cpp
     threads = job["threads"]
@@ -132,9 +141,8 @@ def worker_generate(job: dict) -> dict:
                           n_threads_batch=threads, n_batch=512, verbose=False)
     load_s = time.perf_counter() - started
     perf_read, perf_reset = _perf_functions() if job.get("perf") else (None, None)
-    results = []
-    loop_started = time.perf_counter()
-    for item in job["items"]:
+
+    def complete(item: dict) -> dict:
         request = item["request"]
         if item.get("reset"):
             llm.reset()   # forget the processed tokens: the prompt is evaluated from scratch
@@ -156,7 +164,32 @@ def worker_generate(job: dict) -> dict:
             # llama.cpp counts multi-token decodes as prompt eval, single-token ones as eval
             record.update(prompt_eval_s=data.t_p_eval_ms / 1000, prompt_eval_tokens=data.n_p_eval,
                           eval_s=data.t_eval_ms / 1000, eval_tokens=data.n_eval)
-        results.append(record)
+        return record
+
+    loop_started = time.perf_counter()
+    if job.get("alternate"):
+        import queue
+        import threading
+        inboxes: list[queue.Queue] = [queue.Queue(), queue.Queue()]
+        done: queue.Queue = queue.Queue()
+
+        def serve(inbox: queue.Queue) -> None:
+            while (item := inbox.get()) is not None:
+                done.put(complete(item))
+
+        workers = [threading.Thread(target=serve, args=(inbox,)) for inbox in inboxes]
+        for worker in workers:
+            worker.start()
+        results = []
+        for index, item in enumerate(job["items"]):
+            inboxes[index % 2].put(item)
+            results.append(done.get())   # one call at a time, like the model's lock
+        for inbox in inboxes:
+            inbox.put(None)
+        for worker in workers:
+            worker.join()
+    else:
+        results = [complete(item) for item in job["items"]]
     gen_s = time.perf_counter() - loop_started
     llm.close()
     return {"load_s": load_s, "gen_s": gen_s, "threads": threads,
@@ -198,11 +231,12 @@ def run_process(argv: list[str], env: dict, cwd: Path, log: Path, timeout: int
 
 # ----------------------------------------------------------------------------- part 1
 
-def run_direct(ctx: dict, rep: int) -> dict:
+def run_direct(ctx: dict, rep: int, alternate: bool = False) -> dict:
     items = ctx["prompts"]["sets"]["overhead"]
     job = {"model_path": ctx["prompts"]["model_path"], "context": ctx["args"].context,
-           "threads": ctx["prompts"]["threads"], "items": items}
-    result, wall = run_worker("generate", job, ctx["out"] / "runs" / "direct" / f"rep{rep}",
+           "threads": ctx["prompts"]["threads"], "items": items, "alternate": alternate}
+    name = "direct-2threads" if alternate else "direct"
+    result, wall = run_worker("generate", job, ctx["out"] / "runs" / name / f"rep{rep}",
                               ctx["args"].timeout)
     tokens = sum(r["tokens_out"] for r in result["results"])
     return {"process_s": wall, "load_s": result["load_s"], "gen_s": result["gen_s"],
@@ -319,7 +353,13 @@ def cpu_snapshot() -> dict:
     return {"loadavg": [round(x, 2) for x in os.getloadavg()], "top": lines}
 
 
-def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict]) -> dict:
+def first_difference(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                min(len(a), len(b)))
+
+
+def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict],
+                    alternating: list[dict]) -> dict:
     args = ctx["args"]
     k = len(ctx["prompts"]["sets"]["overhead"])
     d_tok_s, c_model, c_phase = (median(direct, "tok_s"), median(crucible, "model_tok_s"),
@@ -334,6 +374,15 @@ def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict]) -> dict
         "ratio_process": round(median(crucible, "process_tok_s")
                                / (median(direct, "tokens_out") / median(direct, "process_s")), 3),
     }
+    if alternating:
+        summary["direct_2threads"] = {key: round(median(alternating, key), 3)
+                                      for key in ("process_s", "gen_s", "tokens_out", "tok_s")}
+        summary["direct_2threads"]["ratio"] = round(median(alternating, "tok_s") / d_tok_s, 3)
+        texts = alternating[-1]["texts"]
+        summary["direct_2threads"]["texts_identical_to_direct"] = sum(
+            texts[t] == direct[-1]["texts"][t] for t in texts)
+        summary["direct_2threads"]["texts_identical_to_crucible"] = sum(
+            texts[t] == crucible[-1]["texts"].get(t) for t in texts)
     summary["overhead_pct"] = round(100 * (1 - summary["ratio_phase"]), 1)
     summary["target_met"] = summary["ratio_phase"] >= TARGET_RATIO
     last_d, last_c = direct[-1], crucible[-1]
@@ -344,8 +393,7 @@ def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict]) -> dict
     summary["request_mismatch"] = sorted({t for r in crucible for t in r["request_mismatch"]})
     for task in differing:
         a, b = last_d["texts"][task], last_c["texts"].get(task) or ""
-        common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-                      min(len(a), len(b)))
+        common = first_difference(a, b)
         summary.setdefault("first_difference", {})[task] = {
             "char": common, "direct": a[common:common + 60], "crucible": b[common:common + 60]}
 
@@ -368,6 +416,12 @@ def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict]) -> dict
         f"{s_c['phase_tok_s']:>8.1f}{summary['ratio_phase']:>10.2f}x{s_c['process_s']:>11.1f}  "
         f"run created -> finished (generation + judging + store); start-up etc. "
         f"{s_c['startup_s']:.1f} s apart")
+    if alternating:
+        s_a = summary["direct_2threads"]
+        say(f"{'direct 2 threads':<16}{s_a['tokens_out']:>8.0f}{s_a['gen_s']:>9.1f}"
+            f"{s_a['tok_s']:>8.1f}{s_a['ratio']:>10.2f}x{s_a['process_s']:>11.1f}  the same loop, "
+            "calls alternating between two Python threads (one at a time), as crucible's "
+            "two strategy workers make them")
     say(f"{'whole processes':<16}{'':>8}{'':>9}{'':>8}{summary['ratio_process']:>10.2f}x{'':>11}  "
         f"tokens / process wall: direct {s_d['process_s']:.1f} s vs crucible "
         f"{s_c['process_s']:.1f} s")
@@ -379,6 +433,10 @@ def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict]) -> dict
     for task, diff in summary.get("first_difference", {}).items():
         say(f"    {task}: first difference at char {diff['char']}: direct {diff['direct']!r} | "
             f"crucible {diff['crucible']!r}")
+    if alternating:
+        s_a = summary["direct_2threads"]
+        say(f"  direct 2 threads: texts identical to direct {s_a['texts_identical_to_direct']}/{k}, "
+            f"to crucible {s_a['texts_identical_to_crucible']}/{k}")
     say("  requests crucible stored == requests the direct prompts came from: "
         + ("yes" if not summary["request_mismatch"]
            else f"NO for {', '.join(summary['request_mismatch'])}"))
@@ -431,6 +489,19 @@ def report_reuse(ctx: dict, records: list[dict]) -> dict:
     return summary
 
 
+def report_projection(ctx: dict, summary: dict) -> dict:
+    """Part 2's saving per sample against part 1's answer lengths: what reuse is worth for a
+    problem's n samples when answers are as long as greedy ones at --max-tokens."""
+    args, d, r = ctx["args"], summary["overhead"]["direct"], summary["reuse"]
+    per_answer_s = d["gen_s"] / len(ctx["prompts"]["sets"]["overhead"])
+    n = args.reuse_samples
+    ratio = (n - 1) * r["saved_per_reused_sample_s"] / (n * per_answer_s)
+    say(f"  at part 1's answer lengths ({d['tokens_out'] / len(ctx['prompts']['sets']['overhead']):.0f}"
+        f" tokens, {per_answer_s:.1f} s per answer, max_tokens {args.max_tokens}) reuse saves "
+        f"about {100 * ratio:.1f} % of a problem's n={n} time")
+    return {"per_answer_s": round(per_answer_s, 3), "n": n, "saved_ratio": round(ratio, 4)}
+
+
 # ----------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
@@ -445,9 +516,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-problems", type=int, default=3, help="part 2 (default 3)")
     parser.add_argument("--reuse-samples", type=int, default=5, help="part 2, n (default 5)")
     parser.add_argument("--reuse-temperature", type=float, default=0.8, help="part 2 (default 0.8)")
-    parser.add_argument("--reuse-max-tokens", type=int, default=128,
-                        help="part 2 (default 128; the saving is prompt time, the same for any "
+    parser.add_argument("--reuse-max-tokens", type=int, default=64,
+                        help="part 2 (default 64; the saving is prompt time, the same for any "
                              "answer length, so short answers keep the run short)")
+    parser.add_argument("--alternating", action="store_true",
+                        help="part 1 also runs the direct loop with its calls alternating between "
+                             "two Python threads (one call at a time), as crucible's two strategy "
+                             "workers make them: llama.cpp built with OpenMP keeps one thread "
+                             "team per calling thread, and more team threads than cores makes "
+                             "libgomp stop spinning at barriers (adds ~2 min)")
     parser.add_argument("--only", choices=("overhead", "reuse"), help="run one part only")
     parser.add_argument("--model", default="qwen2.5-coder-0.5b", help="embedded model name")
     parser.add_argument("--context", type=int, default=4096, help="n_ctx (crucible's default)")
@@ -505,11 +582,15 @@ def main(argv: list[str] | None = None) -> int:
 
     direct: list[dict] = []
     crucible: list[dict] = []
+    alternating: list[dict] = []
     reuse: list[dict] = []
     for rep in range(args.repeat):
         steps = []
         if "overhead" in parts:
             steps += [("direct", direct, run_direct), ("crucible", crucible, run_crucible)]
+            if args.alternating:
+                steps.append(("direct, 2 threads", alternating,
+                              lambda c, r: run_direct(c, r, alternate=True)))
             if rep % 2:
                 steps.reverse()  # alternate which one goes first
         if "reuse" in parts:
@@ -522,9 +603,11 @@ def main(argv: list[str] | None = None) -> int:
 
     summary: dict = {}
     if direct:
-        summary["overhead"] = report_overhead(ctx, direct, crucible)
+        summary["overhead"] = report_overhead(ctx, direct, crucible, alternating)
     if reuse:
         summary["reuse"] = report_reuse(ctx, reuse)
+    if direct and reuse:
+        summary["reuse"]["projected"] = report_projection(ctx, summary)
     after = cpu_snapshot()
     say("")
     say(f"total {time.perf_counter() - started:.0f} s; load average before {before['loadavg']}, "
@@ -541,9 +624,12 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_before": before, "cpu_after": after, "summary": summary,
         "runs": {"direct": [{k: v for k, v in r.items() if k not in strip} for r in direct],
                  "crucible": [{k: v for k, v in r.items() if k not in strip} for r in crucible],
+                 "direct_2threads": [{k: v for k, v in r.items() if k not in strip}
+                                     for r in alternating],
                  "reuse": reuse},
         "texts": {"direct": direct[-1]["texts"] if direct else {},
-                  "crucible": crucible[-1]["texts"] if crucible else {}},
+                  "crucible": crucible[-1]["texts"] if crucible else {},
+                  "direct_2threads": alternating[-1]["texts"] if alternating else {}},
     }
     (args.out_dir / "gen_speed.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out_dir / "gen_speed.txt").write_text("\n".join(LOG_LINES) + "\n")

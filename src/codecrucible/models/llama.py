@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +143,12 @@ def resolve_embedded(name: str) -> tuple[EmbeddedModel, Path]:
 
 class LlamaModel:
     """One GGUF file in llama.cpp. Calls are serialised (one context); consecutive requests
-    with the same prompt reuse its processed tokens, so n samples cost one prompt pass."""
+    with the same prompt reuse its processed tokens, so n samples cost one prompt pass.
+
+    llama.cpp runs on one thread of its own, which loads the model and makes every call: its
+    OpenMP worker teams belong to the thread that starts them, and decoding from a second
+    thread made every later call about 30% slower on a 2-core host (perf/gen_speed.py).
+    """
 
     prefills = True  # the chat template is rendered here, so an answer can be started
 
@@ -156,10 +162,13 @@ class LlamaModel:
         self.identity = f"gguf:{sha256}"
         self.sha256 = sha256
         self.threads = options.threads or os.cpu_count() or 1
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="llama.cpp")
         try:
-            self.llm = Llama(model_path=str(path), n_ctx=options.context, n_threads=self.threads,
-                             n_threads_batch=self.threads, n_batch=512, verbose=False)
+            self.llm = self._worker.submit(
+                Llama, model_path=str(path), n_ctx=options.context, n_threads=self.threads,
+                n_threads_batch=self.threads, n_batch=512, verbose=False).result()
         except (ValueError, RuntimeError) as err:
+            self._worker.shutdown()
             raise ModelError(f"{path}: llama.cpp cannot load this file as a GGUF model "
                              f"({err})") from None
         self.template = self.llm.metadata.get("tokenizer.chat_template")
@@ -201,30 +210,30 @@ class LlamaModel:
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
         with self.lock:
-            return [self._one(r) for r in requests]
+            return self._worker.submit(lambda: [self._one(r) for r in requests]).result()
 
     def _one(self, request: Request) -> Completion:
+        """One request, on the llama.cpp thread."""
         tokens = self.llm.tokenize(self.render(request).encode("utf-8"), add_bos=True,
                                    special=True)
-        with self.lock:
-            start = time.perf_counter()
-            if tokens != self._prompt:
-                # A new prompt is evaluated from scratch, all but its last token; llama.cpp then
-                # evaluates that token alone before sampling, for this sample and every later
-                # one of the same prompt. The arithmetic is then the same whatever ran before,
-                # so a greedy answer does not depend on the order of problems or on a resume.
-                if len(tokens) + request.max_tokens > self.context:
-                    raise ModelError(f"{self.spec}: a prompt of {len(tokens)} tokens plus "
-                                     f"{request.max_tokens} new ones exceeds the context of "
-                                     f"{self.context} (--context)")
-                self.llm.reset()
-                self.llm.eval(tokens[:-1])
-                self._prompt = tokens
-            out = self.llm.create_completion(
-                tokens, max_tokens=request.max_tokens, temperature=request.temperature,
-                top_p=request.top_p, top_k=0, min_p=0.0, repeat_penalty=1.0,
-                seed=request.seed, stop=list(request.stop) or None)
-            latency = time.perf_counter() - start
+        start = time.perf_counter()
+        if tokens != self._prompt:
+            # A new prompt is evaluated from scratch, all but its last token; llama.cpp then
+            # evaluates that token alone before sampling, for this sample and every later one
+            # of the same prompt. The arithmetic is then the same whatever ran before, so a
+            # greedy answer does not depend on the order of problems or on a resume.
+            if len(tokens) + request.max_tokens > self.context:
+                raise ModelError(f"{self.spec}: a prompt of {len(tokens)} tokens plus "
+                                 f"{request.max_tokens} new ones exceeds the context of "
+                                 f"{self.context} (--context)")
+            self.llm.reset()
+            self.llm.eval(tokens[:-1])
+            self._prompt = tokens
+        out = self.llm.create_completion(
+            tokens, max_tokens=request.max_tokens, temperature=request.temperature,
+            top_p=request.top_p, top_k=0, min_p=0.0, repeat_penalty=1.0, seed=request.seed,
+            stop=list(request.stop) or None)
+        latency = time.perf_counter() - start
         choice, usage = out["choices"][0], out["usage"]
         return Completion(choice["text"], usage["prompt_tokens"], usage["completion_tokens"],
                           latency, choice.get("finish_reason") or "stop")
@@ -232,7 +241,8 @@ class LlamaModel:
     def close(self) -> None:
         llm, self.llm = self.llm, None
         if llm is not None:
-            llm.close()
+            self._worker.submit(llm.close).result()
+        self._worker.shutdown()
 
 
 @register_backend("embedded")

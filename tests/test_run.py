@@ -126,7 +126,7 @@ def test_sampling_draws_n_seeded_samples(tmp_path, data_dir):
             "--store", str(db), "--data-dir", str(data_dir))
     result = crucible(*args)
     assert result.returncode == 0, result.stderr
-    assert "pass@1" in result.stdout and "pass@3" in result.stdout
+    assert "pass@1" in result.stdout and "pass@2" in result.stdout
     seeds = [json.loads(r[0])["seed"] for r in rows(db, "SELECT request FROM attempts")]
     assert len(set(seeds)) == 3
     first = rows(db, "SELECT sample, raw FROM samples ORDER BY sample")
@@ -216,7 +216,9 @@ def test_models_lists_the_three_embedded_models():
 
 def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir):
     db = tmp_path / "int.db"
-    proc = subprocess.Popen([CRUCIBLE, "run", *FIRST3, "--store", str(db), "--data-dir",
+    # Tasks no other test asks for: answers must really be generated, not served by the cache.
+    tasks = ("--task", "HumanEval/5", "--task", "HumanEval/6", "--task", "HumanEval/8")
+    proc = subprocess.Popen([CRUCIBLE, "run", *tasks, "--store", str(db), "--data-dir",
                              str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     deadline = time.monotonic() + 300

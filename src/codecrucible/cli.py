@@ -156,7 +156,7 @@ def _megabytes(text: str) -> int:
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
-                    transient=True)
+                    transient=True, disable=not console.is_terminal)  # no bars in logs
 
 
 def _bar_callbacks(bar: Progress):

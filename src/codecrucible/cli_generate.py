@@ -118,7 +118,7 @@ def run(
     if result.resumed:
         console.print(f"resumed run {result.run_id}: {result.samples_before} samples were "
                       f"already judged, {result.samples_now} generated now")
-    console.print(f"run {result.run_id} is in {db.path}")
+    console.print(f"run {result.run_id} is in {db.path}", soft_wrap=True)
     if summary:
         summaries.write_summary(report, summary)
     db.close()
@@ -129,13 +129,13 @@ def _print_usage(usage: dict, wall_s: float, meter: dict) -> None:
     out.print(f"model calls {usage['calls']} ({usage['cache_hits']} from the cache), tokens in "
               f"{usage['tokens_in']:,}, out {usage['tokens_out']:,}; this session: model time "
               f"{meter['model_s']:.1f} s, {rate:.1f} tokens/s, wall {wall_s:.1f} s",
-              highlight=False)
+              highlight=False, soft_wrap=True)
 
 
 def _run_progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
-                    transient=True)
+                    transient=True, disable=not console.is_terminal)  # no bars in logs
 
 
 def _run_callbacks(bar: Progress):

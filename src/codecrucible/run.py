@@ -118,28 +118,36 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
                                             "model_identity": model.identity,
                                             "data_sha256": data_key,
                                             "time_limits": asdict(config.limits)})
-            done = store.judged(run_id)
-            todo = {p.task_id: [s for s in range(config.sampling.n)
-                                if (p.task_id, s) not in done] for p in problems}
-            todo = {task: samples for task, samples in todo.items() if samples}
-            judge = Judge({p.task_id: p for p in problems}, tests, pool, config.limits,
-                          config.memory_mb)
             try:
-                ctx = Context(model, judge, config.sampling, config.budget)
-                progress.phase("generating", len(todo))
-                written = _generate(problems, todo, ctx, strategies.get(config.strategy),
-                                    store, run_id, progress,
-                                    _workers(model, config.sampling.n))
+                written, done = _generate_and_judge(problems, tests, pool, config, model, store,
+                                                    run_id, progress)
+                store.finish_run(run_id)
             except KeyboardInterrupt:
                 raise RunInterrupted(run_id) from None
-            finally:
-                judge.close()
-        store.finish_run(run_id)
         return RunResult(run_id, resume_id is not None, written, len(done),
                          {t: x.error for t, x in tests.items() if x.error},
                          asdict(model.meter))
     finally:
         model.close()
+
+
+def _generate_and_judge(problems, tests, pool, config: RunConfig, model, store: Store,
+                        run_id: str, progress: RunProgress) -> tuple[int, set]:
+    """Generate the samples the run still lacks and judge them as they come."""
+    done = store.judged(run_id)
+    todo = {p.task_id: [s for s in range(config.sampling.n) if (p.task_id, s) not in done]
+            for p in problems}
+    todo = {task: samples for task, samples in todo.items() if samples}
+    judge = Judge({p.task_id: p for p in problems}, tests, pool, config.limits,
+                  config.memory_mb)
+    try:
+        ctx = Context(model, judge, config.sampling, config.budget)
+        progress.phase("generating", len(todo))
+        written = _generate(problems, todo, ctx, strategies.get(config.strategy), store,
+                            run_id, progress, _workers(model, config.sampling.n))
+    finally:
+        judge.close()
+    return written, done
 
 
 def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers) -> int:

@@ -118,8 +118,10 @@ def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir)
         for _ in range(40)))
     db = tmp_path / "s.db"
     env = dict(os.environ, CRUCIBLE_DATA_DIR=str(data_dir))
+    # A suite started in the background inherits an ignored SIGINT; the user's shell would not.
     proc = subprocess.Popen([CRUCIBLE, "eval", str(samples), "-b", "humaneval", "--store",
-                             str(db)], env=env, stderr=subprocess.PIPE, text=True)
+                             str(db)], env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     judged = 0
     while time.monotonic() < deadline and judged < 4:

@@ -218,9 +218,11 @@ def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir)
     db = tmp_path / "int.db"
     # Tasks no other test asks for: answers must really be generated, not served by the cache.
     tasks = ("--task", "HumanEval/5", "--task", "HumanEval/6", "--task", "HumanEval/8")
+    # A suite started in the background inherits an ignored SIGINT; the user's shell would not.
     proc = subprocess.Popen([CRUCIBLE, "run", *tasks, "--store", str(db), "--data-dir",
                              str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None and _samples(db) < 1:
         time.sleep(0.2)

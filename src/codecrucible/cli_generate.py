@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from codecrucible.benchmarks.data import DataError, resolve_data_dir
@@ -17,6 +17,7 @@ from codecrucible.cli import (
     _fail,
     _megabytes,
     _print_summary,
+    _progress,
     _store_path,
     app,
     console,
@@ -97,7 +98,7 @@ def run(
     try:
         directory = resolve_data_dir(data_dir)
         db = Store(_store_path(store))
-        with _run_progress() as bar:
+        with _progress() as bar:
             result = runs.start(config, db, data_dir=directory, resume_id=resume,
                                 progress=_run_callbacks(bar), slots=jobs)
     except (DataError, StoreError, ModelError, runs.RunError) as err:
@@ -130,12 +131,6 @@ def _print_usage(usage: dict, wall_s: float, meter: dict) -> None:
               f"{usage['tokens_in']:,}, out {usage['tokens_out']:,}; this session: model time "
               f"{meter['model_s']:.1f} s, {rate:.1f} tokens/s, wall {wall_s:.1f} s",
               highlight=False, soft_wrap=True)
-
-
-def _run_progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
-                    transient=True, disable=not console.is_terminal)  # no bars in logs
 
 
 def _run_callbacks(bar: Progress):

@@ -69,8 +69,8 @@ class Judge:
                                   "code": code})
         return future
 
-    def _scoring(self, key: int) -> judge.Scoring:
-        task_id, _ = self._futures[key]
+    def _scoring(self, key: int, task_id: str) -> judge.Scoring:
+        """The answers of job ``key`` scored so far, kept while its run streams."""
         if key not in self._scorings:
             self._scorings[key] = judge.Scoring(self.tests[task_id], self.problems[task_id],
                                                 fail_fast=True)
@@ -78,13 +78,14 @@ class Judge:
 
     def _serve(self) -> None:
         def watch(key, lines):
-            return self._scoring(key).feed(lines)
+            return self._scoring(key, self._futures[key][0]).feed(lines)
 
         try:
             for key, result in self._pool.imap(self._inbox, watch):
                 with self._lock:
                     task_id, future = self._futures.pop(key)
-                scoring = self._scoring_or_new(key, task_id)
+                scoring = self._scoring(key, task_id)
+                del self._scorings[key]
                 try:
                     cpu = self.templates[task_id]["limits"]["cpu_s"]
                     future.set_result(judge.verdicts(result, self.tests[task_id],
@@ -97,10 +98,6 @@ class Judge:
                 self._futures.clear()
             for _, future in waiting:
                 future.set_exception(err)
-
-    def _scoring_or_new(self, key: int, task_id: str) -> judge.Scoring:
-        found = self._scorings.pop(key, None)
-        return found or judge.Scoring(self.tests[task_id], self.problems[task_id], fail_fast=True)
 
     def close(self) -> None:
         self._inbox.close()

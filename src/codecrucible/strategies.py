@@ -33,10 +33,6 @@ class Budget:
 
     rounds: int = 0
 
-    @property
-    def calls_per_sample(self) -> int:
-        return 1 + self.rounds
-
 
 @dataclass
 class Attempt:

@@ -85,7 +85,7 @@ def chunk_files(model: EmbeddedModel) -> list[Path]:
     return files
 
 
-def assemble(model: EmbeddedModel, on_bytes=None) -> Path:
+def assemble(model: EmbeddedModel) -> Path:
     """Concatenate the chunks into the cache once; the file must have the pinned sha256."""
     target = model.path
     if target.exists():
@@ -107,8 +107,6 @@ def assemble(model: EmbeddedModel, on_bytes=None) -> Path:
                     for block in iter(lambda c=chunk: c.read(8 << 20), b""):
                         digest.update(block)
                         out.write(block)
-                        if on_bytes:
-                            on_bytes(len(block))
         if digest.hexdigest() != model.sha256:
             raise ModelError(f"embedded:{model.name}: the installed chunk packages assemble to "
                              f"sha256 {digest.hexdigest()}, not the pinned {model.sha256}; "

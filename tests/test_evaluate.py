@@ -151,8 +151,11 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path, data_dir):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        if killed_db.exists() and len(_verdict_rows(killed_db)) >= 20:
-            break
+        try:
+            if killed_db.exists() and len(_verdict_rows(killed_db)) >= 20:
+                break
+        except sqlite3.OperationalError:  # the store is still being created
+            continue
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = len(_verdict_rows(killed_db))

@@ -20,7 +20,7 @@ from codecrucible.benchmarks.data import cache_dir
 from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, wire
 
-VERSION = 4
+VERSION = 5
 _REFERENCE_LIMITS = {"wall_s": 300, "load_s": 300, "cpu_s": 300, "memory_mb": 2048,
                      "output_bytes": 1 << 20, "result_bytes": 512 << 20}
 
@@ -92,6 +92,9 @@ def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
     """Calibrated tests for every problem, from the cache where possible."""
     path = cache_path(problems, data_key)
     cached = _read_cache(path)
+    for problem in problems:
+        if problem.expected_output is not None:  # the data gives the answer: nothing to run
+            cached[problem.task_id] = _given_answer(problem)
     missing = [p for p in problems if p.task_id not in cached]
     if missing:
         jobs = ((p, _reference_job(p)) for p in missing)
@@ -110,7 +113,15 @@ def data_key(*sha256s: str) -> str:
     return hashlib.sha256("".join(sha256s).encode()).hexdigest()
 
 
+def _given_answer(problem: Problem) -> TaskTests:
+    return TaskTests({"base": 1}, ["[]"], [f"[{problem.expected_output},null]"], [0.0], None)
+
+
 def _reference_job(problem: Problem) -> dict:
+    if problem.check != "calls":
+        return {"kind": "program", "answer": problem.check, "nonce": True,
+                "code": problem.program({"solution": problem.reference}),
+                "limits": _REFERENCE_LIMITS}
     if problem.inputs is not None:
         tests = [wire.dumps(args) for suite in problem.inputs.values() for args in suite]
         return {"kind": "calls", "code": problem.reference, "entry": problem.entry_point,
@@ -122,6 +133,18 @@ def _reference_job(problem: Problem) -> dict:
 
 def _task_tests(problem: Problem, result: dict) -> TaskTests:
     failure = _reference_failure(result)
+    if problem.check != "calls":
+        if failure:
+            return TaskTests({}, [], [], [], None, error=failure)
+        # What the reference printed (or that it completed) is the expected answer.
+        frame = json.loads(result["frames"][0]) if result.get("frames") else None
+        if frame is None or frame[2] is not None:
+            why = (result.get("stderr") or "").strip().splitlines()[-1:] or [
+                frame[2] if frame else "no answer"]
+            return TaskTests({}, [], [], [], None, error=f"the reference solution failed: "
+                                                         f"{why[0][:200]}")
+        return TaskTests({"base": 1}, ["[]"], [json.dumps([frame[1], None])],
+                         [float(result.get("wall_s") or 0.0)], None)
     if problem.inputs is not None:
         tests = _from_calls(problem, result)
     else:

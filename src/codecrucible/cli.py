@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -128,8 +129,8 @@ def eval_command(
         print(f"interrupted: every verdict so far is in {db.path}; finish with the same "
               "command and --resume", file=sys.stderr)
         raise typer.Exit(130) from None
-    for task, why in result.unjudgeable.items():
-        console.print(f"[yellow]warning:[/] {task} cannot be judged: {why}", highlight=False)
+    _print_skipped(result.skipped)
+    _print_unjudgeable(result.unjudgeable)
     report = summaries.summarize(db, result.run_id)
     _print_summary(report, per_problem)
     if result.resumed:
@@ -175,6 +176,28 @@ def _bar_callbacks(bar: Progress):
     return Callbacks(phase=phase, advance=advance)
 
 
+def _print_skipped(skipped: dict[str, str]) -> None:
+    """Problems left out because a module they need is missing: counted, never failed."""
+    if not skipped:
+        return
+    reasons = Counter(skipped.values())
+    console.print(f"[yellow]skipped {len(skipped)} problems[/] (not scored): "
+                  + "; ".join(f"{count} need {why}" for why, count in reasons.most_common()),
+                  highlight=False)
+
+
+def _print_unjudgeable(unjudgeable: dict[str, str], shown: int = 5) -> None:
+    """Tasks whose reference solution fails on this host: left out of the scores, with why."""
+    if not unjudgeable:
+        return
+    console.print(f"[yellow]{len(unjudgeable)} problems cannot be judged here[/] (their "
+                  "reference solution fails; not scored):", highlight=False)
+    for task, why in list(unjudgeable.items())[:shown]:
+        console.print(f"  {task}: {why}", highlight=False, soft_wrap=True)
+    if len(unjudgeable) > shown:
+        console.print(f"  ... and {len(unjudgeable) - shown} more (all in the JSON summary)")
+
+
 def _print_summary(report: dict, per_problem: bool) -> None:
     suites = report["suites"]
     table = Table(title=f"{report['benchmark']} — run {report['run_id']}")
@@ -186,6 +209,17 @@ def _print_summary(report: dict, per_problem: bool) -> None:
         table.add_row(name, str(suite["problems"]), str(suite["samples"]),
                       *[f"{100 * suite['pass_at_k'].get(k, float('nan')):.1f}" for k in ks])
     out.print(table)
+    for suite_name, suite in suites.items():
+        for dimension, groups in suite.get("groups", {}).items():
+            if len(groups) > 12:
+                continue  # MTPB's 115 problems: in the JSON summary and --per-problem
+            by = Table(title=f"{suite_name} by {dimension}")
+            for column in (dimension, "problems", "samples", *ks):
+                by.add_column(column, justify="left" if column == dimension else "right")
+            for group, g in groups.items():
+                by.add_row(group, str(g["problems"]), str(g["samples"]),
+                           *[f"{100 * g['pass_at_k'].get(k, float('nan')):.1f}" for k in ks])
+            out.print(by)
     statuses = Table(title="samples by status")
     statuses.add_column("status")
     for name in suites:

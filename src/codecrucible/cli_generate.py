@@ -16,7 +16,9 @@ from codecrucible.cli import (
     _STORE_HELP,
     _fail,
     _megabytes,
+    _print_skipped,
     _print_summary,
+    _print_unjudgeable,
     _progress,
     _store_path,
     app,
@@ -25,6 +27,7 @@ from codecrucible.cli import (
 )
 from codecrucible.store import StoreError
 
+_MAX_GROUPS_SHOWN = 12
 _MODEL_HELP = ("embedded:NAME (see 'crucible models'), gguf:PATH[#sha256=HEX], "
                "openai:URL#MODEL or hf:PATH.")
 
@@ -36,13 +39,17 @@ def run(
                                   help="Benchmark name (see 'crucible benchmarks')."),
     strategy: str = typer.Option("single", "-s", "--strategy",
                                  help="single: n independent samples. repair: a failing "
-                                      "candidate's test or error goes back to the model."),
+                                      "candidate's test or error goes back to the model. "
+                                      "multiturn: the program is written turn by turn "
+                                      "(mtpb)."),
     rounds: int | None = typer.Option(None, "--rounds", help="Repair rounds after the first "
                                       "attempt (repair only; default 3)."),
     samples: int = typer.Option(1, "-n", "--samples", help="Samples per problem."),
     temperature: float = typer.Option(0.0, "-t", "--temperature", help="0 is greedy."),
     top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling mass (T > 0)."),
-    max_tokens: int = typer.Option(768, "--max-tokens", help="Tokens per answer."),
+    max_tokens: int = typer.Option(768, "--max-tokens", help="Tokens per answer (mtpb and "
+                                   "ds1000 use their own budgets: MTPB's per turn, summed for "
+                                   "a single-turn answer)."),
     seed: int = typer.Option(0, "--seed", help="Base seed; each sample derives its own."),
     concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight to an "
                                     "OpenAI-compatible server."),
@@ -54,7 +61,10 @@ def run(
     request_timeout: float = typer.Option(600.0, "--request-timeout", help="Seconds per "
                                           "request to a server."),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N problems."),
-    task: list[str] = typer.Option([], "--task", help="Only this task id (repeatable)."),
+    task: list[str] = typer.Option([], "--task", help="Only this task id or pattern "
+                                   "(repeatable), e.g. HumanEval/0 or 'MTPB/*/0'."),
+    libraries: str | None = typer.Option(None, "--libraries", help="ds1000 only: "
+                                         "comma-separated libraries, e.g. numpy,pandas."),
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID",
                                       help="Continue an interrupted run with its own settings."),
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
@@ -75,6 +85,10 @@ def run(
 
       crucible run -m openai:http://127.0.0.1:8000/v1#qwen -b mbpp+ --concurrency 8
 
+      crucible run -b mtpb -s multiturn     (turn by turn, as in the CodeGen paper)
+
+      crucible run -b ds1000 --libraries numpy,pandas
+
       crucible run --resume 3f2a9c1b7d4e
     """
     from codecrucible import run as runs
@@ -92,7 +106,8 @@ def run(
         budget=Budget(rounds or 0),
         model_options=ModelOptions(context, threads, concurrency, request_timeout,
                                    prompt_style=prompt_style),
-        memory_mb=_megabytes(memory), tasks=tuple(task), limit=limit)
+        memory_mb=_megabytes(memory), tasks=tuple(task), limit=limit,
+        libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()))
     db = None
     started = time.monotonic()
     try:
@@ -111,8 +126,8 @@ def run(
             print(f"interrupted: every judged sample is in {db.path}; continue with "
                   f"'crucible run --resume {run_id} --store {db.path}'", file=sys.stderr)
         raise typer.Exit(130) from None
-    for name, why in result.unjudgeable.items():
-        console.print(f"[yellow]warning:[/] {name} cannot be judged: {why}", highlight=False)
+    _print_unjudgeable(result.unjudgeable)
+    _print_skipped(result.skipped)
     report = summaries.summarize(db, result.run_id)
     _print_summary(report, per_problem)
     _print_usage(report["usage"], time.monotonic() - started, result.meter)
@@ -242,6 +257,13 @@ def _comparison(reports: list[dict]) -> Table:
         for suite, s in r["suites"].items():
             for k, value in s["pass_at_k"].items():
                 put(f"{suite} {k}", i, f"{100 * value:.1f}")
+            for dimension, groups in s.get("groups", {}).items():
+                if len(groups) > _MAX_GROUPS_SHOWN:
+                    continue  # (MTPB's 115 problems): in the JSON summary, not the table
+                for group, g in groups.items():
+                    put(f"{suite} {dimension} {group} pass@1 (n)", i,
+                        f"{100 * g['pass_at_k'].get('pass@1', float('nan')):.1f} "
+                        f"({g['problems']})")
             for status, count in sorted(s["statuses"].items()):
                 put(f"{suite} {status}", i, str(count))
         usage = r.get("usage")
@@ -249,6 +271,8 @@ def _comparison(reports: list[dict]) -> Table:
             put("model calls", i, f"{usage['calls']:,}")
             put("tokens in / out", i, f"{usage['tokens_in']:,} / {usage['tokens_out']:,}")
             put("model time", i, f"{usage['model_s']:.0f} s")
+        if r.get("skipped"):
+            put("skipped (module missing)", i, str(len(r["skipped"])))
         if r["finished"]:
             put("wall time", i, f"{r['finished'] - r['created']:.0f} s")
     for label, values in rows.items():

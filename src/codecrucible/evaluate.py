@@ -19,10 +19,10 @@ from codecrucible import benchmarks, calibrate, judge
 from codecrucible.benchmarks.data import DataError, sha256_of
 from codecrucible.calibrate import TaskTests, TimeLimits
 from codecrucible.environment import fingerprint
-from codecrucible.judging import job_template, no_code_verdicts, unjudgeable_verdicts
+from codecrucible.judging import candidate_job, job_template, no_code_verdicts
 from codecrucible.records import Verdict
 from codecrucible.samples import Sample, SampleError, read_samples
-from codecrucible.sandbox import SandboxConfig, SandboxPool
+from codecrucible.sandbox import SandboxPool
 from codecrucible.store import Store
 
 _BATCH_SECONDS = 0.5
@@ -57,6 +57,7 @@ class EvalResult:
     judged_now: int
     already_judged: int
     unjudgeable: dict[str, str]
+    skipped: dict[str, str] = field(default_factory=dict)  # task -> missing modules
 
 
 def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
@@ -78,23 +79,32 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
                           f"(first: {', '.join(unknown[:3])})")
     config = EvalConfig(bench.name, str(samples_path.resolve()), sha256_of(samples_path),
                         limits, memory_mb, all_tests)
+    used = [problems[t] for t in sorted({s.task_id for s in samples})]
+    skipped = benchmarks.unavailable(used)  # a module they need is missing: not scored
+    samples = [s for s in samples if s.task_id not in skipped]
+    used = [p for p in used if p.task_id not in skipped]
     run = store.latest_run(config.key()) if resume else None
     if resume and run is None:
         raise SampleError(f"nothing to resume: no earlier run of {samples_path} on {bench.name} "
                           f"with these settings in {store.path}")
 
-    with SandboxPool(slots, SandboxConfig()) as pool:
+    with SandboxPool(slots, benchmarks.sandbox_config(used)) as pool:
+        progress.phase("calibrating", len(used))
+        tests = calibrate.calibrate(used, pool, _data_key(bench),
+                                    on_done=lambda _: progress.advance(True))
+        # A task whose reference fails here (a library's API changed under DS-1000, say)
+        # cannot be judged: its samples are left out of the scores and reported instead.
+        unjudgeable = {task: t.error for task, t in tests.items() if t.error}
+        samples = [s for s in samples if s.task_id not in unjudgeable]
         if run is None:
-            environment = fingerprint(pool.layers) | {"data_sha256": _data_key(bench),
-                                                      "time_limits": asdict(limits)}
+            environment = fingerprint(pool.layers) | {
+                "data_sha256": _data_key(bench), "time_limits": asdict(limits),
+                "skipped": skipped, "unjudgeable": unjudgeable,
+                "groups": benchmarks.groups_of([p for p in used if p.task_id not in unjudgeable])}
             run_id = store.create_run("eval", bench.name, config.key(), asdict(config),
                                       environment)
         else:
             run_id = run["id"]
-        needed = sorted({s.task_id for s in samples})
-        progress.phase("calibrating", len(needed))
-        tests = calibrate.calibrate([problems[t] for t in needed], pool, _data_key(bench),
-                                    on_done=lambda _: progress.advance(True))
         done = store.judged(run_id)
         pending = [s for s in samples if (s.task_id, s.index) not in done]
         store.add_samples(run_id, ((s.task_id, s.index, s.raw(), problems[s.task_id].program(
@@ -111,32 +121,35 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
                 writer.add(sample, early)
                 progress.advance(False)
             else:
-                runnable.append((sample, {"template": sample.task_id,
-                                          "template_body": templates[sample.task_id],
-                                          "code": problem.program(sample.fields)}))
+                job, sample_tests = candidate_job(sample.task_id, templates[sample.task_id],
+                                                  problem, task_tests,
+                                                  problem.program(sample.fields))
+                runnable.append(((sample, sample_tests), job))
         scorings: dict[tuple[str, int], judge.Scoring] = {}
 
-        def watch(sample: Sample, lines: list[str]) -> bool:
+        def scoring_of(sample: Sample, sample_tests: TaskTests) -> judge.Scoring:
             key = (sample.task_id, sample.index)
             if key not in scorings:
-                scorings[key] = judge.Scoring(tests[sample.task_id], problems[sample.task_id],
+                scorings[key] = judge.Scoring(sample_tests, problems[sample.task_id],
                                               fail_fast=not all_tests)
-            return scorings[key].feed(lines) and not all_tests
+            return scorings[key]
+
+        def watch(item: tuple[Sample, TaskTests], lines: list[str]) -> bool:
+            return scoring_of(*item).feed(lines) and not all_tests
 
         try:
-            for sample, result in pool.imap(runnable, watch):
+            for (sample, sample_tests), result in pool.imap(runnable, watch):
                 cpu_limit = templates[sample.task_id]["limits"]["cpu_s"]
-                scoring = scorings.pop((sample.task_id, sample.index), None) or judge.Scoring(
-                    tests[sample.task_id], problems[sample.task_id], fail_fast=not all_tests)
-                by_suite = judge.verdicts(result, tests[sample.task_id], problems[sample.task_id],
+                scoring = scoring_of(sample, sample_tests)
+                del scorings[(sample.task_id, sample.index)]
+                by_suite = judge.verdicts(result, sample_tests, problems[sample.task_id],
                                           cpu_limit, scoring)
                 writer.add(sample, by_suite)
                 progress.advance(all(v.passed for v in by_suite.values()))
         finally:
             writer.flush()  # on Ctrl-C too: every verdict judged so far is kept
     store.finish_run(run_id)
-    return EvalResult(run_id, run is not None, len(pending), len(done),
-                      {task: t.error for task, t in tests.items() if t.error})
+    return EvalResult(run_id, run is not None, len(pending), len(done), unjudgeable, skipped)
 
 
 def _data_key(bench) -> str:
@@ -144,9 +157,7 @@ def _data_key(bench) -> str:
 
 
 def _without_running(tests: TaskTests, sample: Sample) -> dict[str, Verdict] | None:
-    """Verdicts that need no execution: a task that cannot be judged, or an empty answer."""
-    if tests.error:
-        return unjudgeable_verdicts(tests)
+    """Verdicts that need no execution: an empty answer."""
     if not sample.raw().strip():
         return no_code_verdicts(tests, "the sample holds no code")
     return None

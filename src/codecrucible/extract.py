@@ -67,6 +67,39 @@ def extract_code(text: str, prompt: str, entry_point: str) -> str | None:
     return None
 
 
+def extract_script(text: str) -> str | None:
+    """The code in a chat answer that has no entry point to look for (a whole script, a step
+    of a multi-turn program, a snippet for a slot): its Python blocks joined, or, without
+    fences, the code that starts the answer; cut to what parses. None when there is none."""
+    text = _normalize_newlines(text)
+    if "</think>" in text:
+        text = text.rsplit("</think>", 1)[1]
+    blocks = _fenced_blocks(text) or ([text] if _looks_like_code(text) else [])
+    code = "\n".join(_longest_parsing_prefix(block)[0].rstrip() for block in blocks).strip("\n")
+    return code + "\n" if code.strip() else None
+
+
+# Where the CodeGen sampler cuts a base model's answer to one turn: at a comment line, the end
+# of text, a docstring-like line, or two blank lines.
+_TURN_END = re.compile(r"^#|<\|endoftext\|>|^'''|^\"\"\"|\n\n\n", re.MULTILINE)
+
+
+def truncate_turn(completion: str) -> str:
+    """A base model's answer to one MTPB turn, cut as the CodeGen sampler does: before a second
+    top-level ``print`` or ``def``, then at the first ``_TURN_END``."""
+    seen = {"print": 0, "def": 0}
+    lines = completion.split("\n")
+    for i, line in enumerate(lines):
+        word = "print" if line.startswith("print") else "def" if line.startswith("def ") else None
+        if word:
+            seen[word] += 1
+            if seen[word] == 2:
+                completion = "\n".join(lines[:i])
+                break
+    match = _TURN_END.search(completion)
+    return completion[:match.start()] if match else completion
+
+
 def sanitize(code: str, entry_point: str, keep: Iterable[str] = ()) -> str | None:
     """The imports of ``code`` and the top-level definitions reachable from ``entry_point``
     (and from the names in ``keep``), in their original order; None if the entry point is not

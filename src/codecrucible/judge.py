@@ -96,7 +96,7 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
         elif failure is not None:
             index, what = failure
             status = Status.MEMORY if what == "raised MemoryError" else Status.FAILED
-            detail = _describe(index, what, result, tests, suite)
+            detail = _describe(index, what, result, tests, suite, problem.check)
         elif len(got) == len(span):
             status, detail = Status.PASSED, None
         else:
@@ -121,7 +121,10 @@ def _cause(result: dict, cpu_limit: float | None) -> Status:
     return Status.FAILED  # exited cleanly without answering every test
 
 
-def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str) -> str:
+def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str,
+              check: str = "calls") -> str:
+    if check != "calls":
+        return _describe_program(what, result, tests)
     if what != "wrong":
         return f"{suite} test {index}: {what}"
     try:
@@ -132,3 +135,18 @@ def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str)
         return f"{suite} test {index}: wrong answer"
     return (f"{suite} test {index}: input {args[:_SHOWN]} gave {got[:_SHOWN]}, "
             f"expected {expected[:_SHOWN]}")
+
+
+def _describe_program(what: str, result: dict, tests: TaskTests) -> str:
+    """A whole program's failure: what it printed against what was expected, or the error
+    its run (or the benchmark's checker) raised, with the error's own last line."""
+    if what == "wrong":
+        try:
+            got = repr(wire.loads(result["frames"][0])[1])
+            expected = repr(wire.loads(tests.expected[0])[0])
+            return f"printed {got[:_SHOWN]}, expected {expected[:_SHOWN]}"
+        except (ValueError, TypeError, LookupError, RecursionError):
+            return "wrong answer"
+    if what == "raised NothingPrinted":
+        return "the program printed nothing"
+    return last_line(result.get("stderr", "")) or what

@@ -7,7 +7,10 @@ stops a run at its first wrong answer, exactly as ``crucible eval`` does.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import secrets
 import threading
 from concurrent.futures import Future
 
@@ -17,8 +20,17 @@ from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import SandboxPool
 from codecrucible.sandbox.pool import Inbox
 
+# A whole program (MTPB, DS-1000) gets at least the 20 s that MTPB's evaluator allows.
+PROGRAM_FLOOR_S = 20.0
+
 
 def job_template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
+    if problem.check != "calls":
+        wall = max(PROGRAM_FLOOR_S, limits.load_s + limits.multiple * sum(tests.ref_s))
+        return {"kind": "program", "answer": problem.check,
+                "limits": {"wall_s": wall, "load_s": wall, "cpu_s": math.ceil(wall) + 1,
+                           "memory_mb": memory_mb, "output_bytes": 1 << 20,
+                           "result_bytes": 64 << 20}}
     per_test = limits.per_test(tests)
     wall = limits.load_s + sum(per_test)
     return {"kind": "calls", "entry": problem.entry_point, "tests": tests.args,
@@ -26,6 +38,18 @@ def job_template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_
             "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
                        "memory_mb": memory_mb, "output_bytes": 1 << 20,
                        "result_bytes": 64 << 20}}
+
+
+def candidate_job(task_id: str, template: dict, problem: Problem, tests: TaskTests, code: str
+                  ) -> tuple[dict, TaskTests]:
+    """The sandbox job for one candidate, and the tests to score its answer against. A program
+    judged by completing gets a fresh nonce as its expected answer, so that no program can
+    know in advance the line that says it passed."""
+    job = {"template": task_id, "template_body": template, "code": code}
+    if problem.check == "completes":
+        job["nonce"] = secrets.token_hex(16)
+        tests = dataclasses.replace(tests, expected=[json.dumps([job["nonce"], None])])
+    return job, tests
 
 
 def no_code_verdicts(tests: TaskTests, why: str = "the answer holds no usable code"
@@ -46,7 +70,7 @@ class Judge:
                           for task, t in tests.items() if not t.error}
         self._inbox = Inbox()
         self._scorings: dict[int, judge.Scoring] = {}
-        self._futures: dict[int, tuple[str, Future]] = {}
+        self._futures: dict[int, tuple[str, Future, TaskTests]] = {}
         self._next = 0
         self._lock = threading.Lock()
         self._pool = pool
@@ -62,41 +86,43 @@ class Judge:
         elif code is None or not code.strip():
             future.set_result(no_code_verdicts(tests))
         else:
+            problem = self.problems[task_id]
+            job, tests = candidate_job(task_id, self.templates[task_id], problem, tests,
+                                       problem.program({"solution": code}))
             with self._lock:
                 key, self._next = self._next, self._next + 1
-                self._futures[key] = (task_id, future)
-            self._inbox.put(key, {"template": task_id, "template_body": self.templates[task_id],
-                                  "code": code})
+                self._futures[key] = (task_id, future, tests)
+            self._inbox.put(key, job)
         return future
 
-    def _scoring(self, key: int, task_id: str) -> judge.Scoring:
+    def _scoring(self, key: int) -> judge.Scoring:
         """The answers of job ``key`` scored so far, kept while its run streams."""
         if key not in self._scorings:
-            self._scorings[key] = judge.Scoring(self.tests[task_id], self.problems[task_id],
-                                                fail_fast=True)
+            task_id, _, tests = self._futures[key]
+            self._scorings[key] = judge.Scoring(tests, self.problems[task_id], fail_fast=True)
         return self._scorings[key]
 
     def _serve(self) -> None:
         def watch(key, lines):
-            return self._scoring(key, self._futures[key][0]).feed(lines)
+            return self._scoring(key).feed(lines)
 
         try:
             for key, result in self._pool.imap(self._inbox, watch):
+                scoring = self._scoring(key)
                 with self._lock:
-                    task_id, future = self._futures.pop(key)
-                scoring = self._scoring(key, task_id)
+                    task_id, future, tests = self._futures.pop(key)
                 del self._scorings[key]
                 try:
                     cpu = self.templates[task_id]["limits"]["cpu_s"]
-                    future.set_result(judge.verdicts(result, self.tests[task_id],
-                                                     self.problems[task_id], cpu, scoring))
+                    future.set_result(judge.verdicts(result, tests, self.problems[task_id], cpu,
+                                                     scoring))
                 except Exception as err:  # never leave a strategy waiting forever
                     future.set_exception(err)
         except Exception as err:
             with self._lock:
                 waiting = list(self._futures.values())
                 self._futures.clear()
-            for _, future in waiting:
+            for _, future, _ in waiting:
                 future.set_exception(err)
 
     def close(self) -> None:

@@ -11,7 +11,8 @@ published behaviour, reimplemented:
   ``math.isclose(..., rel_tol=R)``);
 - ``any``: every answer is accepted (a task whose question has no single answer);
 - ``poly``: HumanEval/32 ``find_zero``: the output is a root of the input polynomial;
-- alternatives for MBPP+ tasks whose reference answer is one of two readings of the question.
+- alternatives for MBPP+ tasks whose reference answer is one of two readings of the question;
+- ``mtpb``: the Multi-Turn Programming Benchmark's type-tolerant equality (``mtpb_equal``).
 """
 
 from __future__ import annotations
@@ -66,10 +67,47 @@ def _digit_distance(a: int, b: int) -> int:
     return sum(abs(int(p) - int(q)) for p, q in zip(x.zfill(width), y.zfill(width), strict=True))
 
 
+MTPB_FLOAT_ATOL = 1e-6
+
+
+def mtpb_equal(out: object, exp: object) -> bool:
+    """MTPB's equivalence, reimplemented from the CodeGen evaluator's description: the printed
+    value (numpy and pandas values already made plain in the sandbox) is cast to the expected
+    value's type when the types differ, booleans compare as strings, floats within 1e-6
+    absolute, containers element by element. Where the evaluator gives up (dicts, ``None``),
+    this compares them too, key by key and by identity."""
+    if type(out) is Digest or type(exp) is Digest:
+        return out == exp
+    if type(exp) is bool or type(out) is bool:
+        return str(out) == str(exp)
+    if type(out) is not type(exp):
+        try:
+            out = _cast(out, exp)
+        except (TypeError, ValueError, OverflowError):
+            return False
+    if type(exp) is float:
+        return not math.isnan(out) and abs(out - exp) <= MTPB_FLOAT_ATOL
+    if type(exp) in (list, tuple):
+        return len(out) == len(exp) and all(mtpb_equal(o, e)
+                                            for o, e in zip(out, exp, strict=True))
+    if type(exp) is dict:
+        return out.keys() == exp.keys() and all(mtpb_equal(out[k], exp[k]) for k in exp)
+    return out == exp
+
+
+def _cast(value: object, like: object) -> object:
+    kind = type(like)
+    if like is None or kind is Digest or type(value) is Digest:
+        raise TypeError("no cast")
+    return kind(value)  # as the evaluator does: list("abc") == ["a", "b", "c"] passes
+
+
 def matches(kind: str, args: tuple, out: object, exp: object, atol: float) -> bool:
     """Does ``out`` (computed from ``args``) satisfy the task's oracle, given ``exp``?"""
     if kind == "any":
         return True
+    if kind == "mtpb":
+        return mtpb_equal(out, exp)
     if type(out) is Digest or type(exp) is Digest:
         return out == exp  # a large answer was sent as its digest: only exact equality is known
     if kind == "set":

@@ -4,6 +4,8 @@ Chat (instruct) models get the problem's code prompt in the wording EvalPlus use
 models, with the answer prefilled up to the opening of a Python code block where the backend
 allows it; that is the protocol under which the published pass@1 numbers were measured.
 Completion (base) models continue the code prompt and are stopped at the next top-level line.
+Whole-program benchmarks (MTPB, DS-1000) write their own instruction for chat models and their
+own stops for base models; the chat answer is prefilled up to an opened Python block there too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ CHAT_INSTRUCTION = ("Please provide a self-contained Python script that solves t
                     "problem in a markdown code block:\n```\n{prompt}\n```\n")
 CHAT_PREFILL = ("Below is a Python script with a self-contained function that solves the "
                 "problem and passes corresponding tests:\n```python\n")
+CODE_PREFILL = "```python\n"
 # A prefilled answer is done when its code block closes; the prose after it costs tokens only.
 CHAT_STOPS = ("\n```",)
 # A base model continuing a function body is done at the next top-level statement.
@@ -25,6 +28,14 @@ _FEEDBACK_CHARS = 1500
 
 def first_request(problem: Problem, chat: bool, prefill: bool = True, **sampling) -> Request:
     """``prefill``: whether the backend can start the answer for the model (chat APIs cannot)."""
+    if problem.check != "calls":
+        sampling["max_tokens"] = problem.metadata.get("max_tokens", sampling["max_tokens"])
+        if chat:
+            return Request(messages=(("user", problem.instruction),),
+                           prefill=CODE_PREFILL if prefill else "",
+                           stop=CHAT_STOPS if prefill else (), **sampling)
+        return Request(prompt=problem.prompt, stop=tuple(problem.metadata.get("stops", ())),
+                       **sampling)
     if chat:
         text = problem.prompt.strip() or problem.instruction.strip()
         return Request(messages=(("user", CHAT_INSTRUCTION.format(prompt=text)),),
@@ -34,7 +45,14 @@ def first_request(problem: Problem, chat: bool, prefill: bool = True, **sampling
 
 
 def program(problem: Problem, request: Request, text: str) -> str | None:
-    """The candidate program in a model's answer, or None when it holds no usable code."""
+    """The candidate program in a model's answer, or None when it holds no usable code.
+    For a problem with a harness, that is the code that goes into it (``Problem.program``)."""
+    if problem.check != "calls":
+        if request.is_chat:
+            return extract.extract_script(request.prefill + text)
+        if problem.harness is not None:
+            return text if text.strip() else None
+        return request.prompt + text if text.strip() else None
     if request.is_chat:
         # With a prefill the answer starts inside the code block; put the fence back so the
         # extractor sees the block the model was writing.

@@ -15,6 +15,11 @@ class Problem:
     ``check(candidate)`` call) that are run once against the reference solution in the sandbox,
     which records every call they make; the recorded arguments then become the inputs.
     Either way the expected outputs come from the reference solution, run in the sandbox.
+
+    Whole-program problems (``check`` other than ``"calls"``) have no entry point to call:
+    ``"last_print"`` compares the value the program printed last with ``expected_output``
+    (MTPB); ``"completes"`` runs the program inside the benchmark's own checker, ``harness``,
+    which raises when the answer is wrong (DS-1000).
     """
 
     task_id: str
@@ -28,13 +33,26 @@ class Problem:
     snippet_oracles: tuple[str | None, ...] | None = None
     atol: float = 0.0
     oracle: str = "exact"
+    check: str = "calls"             # "calls", "last_print" or "completes"
+    expected_output: str | None = None  # wire-encoded, for "last_print"
+    harness: str | None = None       # checker code holding SOLUTION_SLOT, for "completes"
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
 
     def program(self, sample: dict) -> str:
-        """The whole program a sample stands for: EvalPlus ``solution`` or prompt + completion."""
+        """The whole program a sample stands for: EvalPlus ``solution`` or prompt + completion;
+        with a harness, the sample's code (solution or completion) placed in the checker."""
+        if self.harness is not None:
+            code = sample.get("solution")
+            code = sample.get("completion") or "" if code is None else code
+            before, _, after = self.harness.rpartition(SOLUTION_SLOT)
+            return before + repr(code) + after
         if sample.get("solution") is not None:
             return sample["solution"]
         return self.prompt + (sample.get("completion") or "")
+
+
+# Where ``Problem.program`` puts a candidate's code, as a string literal, in a harness.
+SOLUTION_SLOT = "__CRUCIBLE_SOLUTION__"
 
 
 class Status(str, Enum):

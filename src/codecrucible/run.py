@@ -9,6 +9,7 @@ verdict, and the response cache makes any answer already generated free.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ from codecrucible.calibrate import TimeLimits
 from codecrucible.environment import fingerprint
 from codecrucible.judging import Judge
 from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
-from codecrucible.sandbox import SandboxConfig, SandboxPool
+from codecrucible.sandbox import SandboxPool
 from codecrucible.store import Store, StoreError
 from codecrucible.strategies import Budget, Candidate, Context, Sampling
 
@@ -51,6 +52,7 @@ class RunConfig:
     memory_mb: int = 1024
     tasks: tuple[str, ...] = ()     # a subset of the benchmark's task ids; empty means all
     limit: int | None = None        # only the first N problems
+    libraries: tuple[str, ...] = ()  # DS-1000: only these libraries' problems; empty means all
 
     def check(self) -> None:
         if self.sampling.n < 1:
@@ -73,7 +75,8 @@ class RunConfig:
                               "budget": Budget(**data["budget"]),
                               "model_options": ModelOptions(**data["model_options"]),
                               "limits": TimeLimits(**data["limits"]),
-                              "tasks": tuple(data["tasks"])}))
+                              "tasks": tuple(data["tasks"]),
+                              "libraries": tuple(data.get("libraries", ()))}))
 
 
 @dataclass
@@ -92,6 +95,7 @@ class RunResult:
     samples_before: int
     unjudgeable: dict[str, str]
     meter: dict
+    skipped: dict[str, str] = field(default_factory=dict)  # task -> missing modules
 
 
 def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | None = None,
@@ -103,30 +107,44 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
     config.check()
     bench = benchmarks.get(config.benchmark)
     problems = _select(bench.load(data_dir), config, bench.name)
+    if config.strategy == "multiturn" and not all(p.metadata.get("turns") for p in problems):
+        raise RunError(f"the multiturn strategy needs a benchmark whose problems are specified "
+                       f"turn by turn (mtpb); {bench.name} has no turns")
+    skipped = benchmarks.unavailable(problems)
+    problems = [p for p in problems if p.task_id not in skipped]
+    if not problems:
+        raise RunError(f"nothing to run: all {len(skipped)} selected problems need modules "
+                       f"that are not installed ({next(iter(skipped.values()))})")
     progress.phase("loading model", 0)
     model = open_model(config.model, config.model_options)  # fails before any run is created
     try:
         if resume_id is not None:
             _check_same_model(store.run(resume_id), model)
-        with SandboxPool(slots, SandboxConfig()) as pool:
+        with SandboxPool(slots, benchmarks.sandbox_config(problems)) as pool:
             progress.phase("calibrating", len(problems))
             data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
             tests = calibrate.calibrate(problems, pool, data_key)
+            # A problem whose reference fails here cannot be judged: no model time is spent on
+            # it, and it is reported instead of scored.
+            unjudgeable = {task: t.error for task, t in tests.items() if t.error}
+            problems = [p for p in problems if p.task_id not in unjudgeable]
             run_id = resume_id or store.create_run(
                 "run", bench.name, config.key(), asdict(config),
                 fingerprint(pool.layers) | {"model": model.describe(),
                                             "model_identity": model.identity,
                                             "data_sha256": data_key,
-                                            "time_limits": asdict(config.limits)})
+                                            "time_limits": asdict(config.limits),
+                                            "skipped": skipped,
+                                            "unjudgeable": unjudgeable,
+                                            "groups": benchmarks.groups_of(problems)})
             try:
                 written, done = _generate_and_judge(problems, tests, pool, config, model, store,
                                                     run_id, progress)
                 store.finish_run(run_id)
             except KeyboardInterrupt:
                 raise RunInterrupted(run_id) from None
-        return RunResult(run_id, resume_id is not None, written, len(done),
-                         {t: x.error for t, x in tests.items() if x.error},
-                         asdict(model.meter))
+        return RunResult(run_id, resume_id is not None, written, len(done), unjudgeable,
+                         asdict(model.meter), skipped)
     finally:
         model.close()
 
@@ -192,12 +210,24 @@ def _workers(model, samples: int) -> int:
 
 
 def _select(problems, config: RunConfig, name: str):
+    if config.libraries:
+        known = {p.metadata["library"].lower() for p in problems if "library" in p.metadata}
+        if not known:
+            raise RunError(f"--libraries applies to ds1000 only; {name} has no libraries")
+        wanted = {lib.lower() for lib in config.libraries}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise RunError(f"{name} has no library {unknown[0]!r} "
+                           f"(known: {', '.join(sorted(known))})")
+        problems = [p for p in problems if p.metadata.get("library", "").lower() in wanted]
     if config.tasks:
-        known = {p.task_id for p in problems}
-        missing = [t for t in config.tasks if t not in known]
-        if missing:
-            raise RunError(f"{name} has no task {missing[0]!r}")
-        wanted = set(config.tasks)
+        ids, wanted = [p.task_id for p in problems], set()
+        for pattern in config.tasks:
+            # An exact id, or a pattern: MTPB/*/0 is every MTPB problem's first test case.
+            matched = fnmatch.filter(ids, pattern)
+            if not matched:
+                raise RunError(f"{name} has no task {pattern!r}")
+            wanted.update(matched)
         problems = [p for p in problems if p.task_id in wanted]
     return problems[:config.limit] if config.limit else problems
 

@@ -80,7 +80,10 @@ _INSERT_VERDICT = (
 
 
 def _overall(verdicts: dict[str, Verdict]) -> str:
-    """One status for an attempt: the first suite that did not pass decides."""
+    """One status for an attempt: the first suite that did not pass decides. An attempt that
+    was not judged (an intermediate turn of a multi-turn program) is "unjudged"."""
+    if not verdicts:
+        return "unjudged"
     return next((v.status.value for v in verdicts.values() if not v.passed), Status.PASSED.value)
 
 

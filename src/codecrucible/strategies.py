@@ -149,3 +149,6 @@ def repair(problem: Problem, samples: list[int], ctx: Context) -> list[Candidate
 
 def _first_failing(attempt: Attempt) -> Verdict:
     return next(v for v in attempt.verdicts.values() if not v.passed)
+
+
+from codecrucible import multiturn  # noqa: E402, F401 - registers "multiturn"

@@ -27,12 +27,34 @@ def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> d
                                    **{f"pass@{k}": pass_at_k(n, c, k) for k in chosen}}
                             for task, (n, c) in sorted(counts.items(), key=_task_order)},
         }
+    groups = run["environment"].get("groups") or {}
+    for suite in suites.values():
+        suite["groups"] = {dimension: by_group(suite["per_problem"], members)
+                           for dimension, members in groups.items()}
     summary = {"run_id": run_id, "benchmark": run["benchmark"], "kind": run["kind"],
                "created": run["created"], "finished": run["finished"], "config": run["config"],
-               "environment": run["environment"], "suites": suites}
+               "environment": run["environment"], "suites": suites,
+               "skipped": run["environment"].get("skipped") or {},
+               "unjudgeable": run["environment"].get("unjudgeable") or {}}
     if run["kind"] == "run":
         summary["usage"] = store.usage(run_id)
     return summary
+
+
+def by_group(per_problem: dict[str, dict], members: dict[str, str]) -> dict[str, dict]:
+    """pass@k per group (an MTPB category, a DS-1000 library): the mean over the group's
+    problems, as for the whole suite."""
+    grouped: dict[str, list[dict]] = {}
+    for task, row in per_problem.items():
+        if task in members:
+            grouped.setdefault(members[task], []).append(row)
+    out = {}
+    for group, rows in sorted(grouped.items()):
+        ks = [key for key in rows[0] if key.startswith("pass@")]
+        out[group] = {"problems": len(rows), "samples": sum(r["n"] for r in rows),
+                      "passed": sum(r["c"] for r in rows),
+                      "pass_at_k": {k: sum(r[k] for r in rows) / len(rows) for k in ks}}
+    return out
 
 
 def _suites(store: Store, run_id: str) -> list[str]:

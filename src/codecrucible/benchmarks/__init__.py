@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Protocol
 
 from codecrucible.benchmarks.data import DataError, DataFile, status
 from codecrucible.records import Problem
+from codecrucible.sandbox import SandboxConfig
+from codecrucible.sandbox.pool import DEFAULT_PRELOAD
 
 
 class Benchmark(Protocol):
@@ -47,9 +50,54 @@ def data_status(benchmark: Benchmark, data_dir: Path | None) -> str:
     return bad[0] if bad else "ok"
 
 
+def unavailable(problems: list[Problem]) -> dict[str, str]:
+    """Problems that cannot run here, with why: a module they need (``metadata["requires"]``)
+    is not installed. A run skips them and says so instead of scoring them as failures."""
+    missing: dict[str, bool] = {}
+    out = {}
+    for problem in problems:
+        for module in problem.metadata.get("requires", ()):
+            if module not in missing:
+                missing[module] = importlib.util.find_spec(module) is None
+        absent = [m for m in problem.metadata.get("requires", ()) if missing[m]]
+        if absent:
+            out[problem.task_id] = f"{', '.join(absent)} not installed"
+    return out
+
+
+def groups_of(problems: list[Problem]) -> dict[str, dict[str, str]]:
+    """How a benchmark's problems group for reporting (``metadata["groups"]``: MTPB's category
+    and problem, DS-1000's library), as {dimension: {task: group}}."""
+    out: dict[str, dict[str, str]] = {}
+    for problem in problems:
+        for dimension, group in problem.metadata.get("groups", {}).items():
+            out.setdefault(dimension, {})[problem.task_id] = group
+    return out
+
+
+# What libraries read outside the sandbox's filesystem allow-list, opened read-only for the
+# runs that need them (and named in the run's sandbox layers): TensorFlow aborts without
+# /proc/self/maps; scikit-learn's threadpoolctl reads it too, and joblib the cgroup's CPU
+# quota. /proc shows other processes' command lines, never their environment (another uid).
+_READS = {"tensorflow": ("/proc",), "sklearn": ("/proc", "/sys/fs/cgroup")}
+
+
+def sandbox_config(problems: list[Problem]) -> SandboxConfig:
+    """The sandbox the problems need: the modules they import preloaded in each fork server
+    (imported once there, not once per run), and /proc readable where a library needs it."""
+    needed = sorted({m for p in problems for m in p.metadata.get("requires", ())
+                     if importlib.util.find_spec(m) is not None})
+    if "matplotlib" in needed:
+        needed.append("matplotlib.pyplot")
+    reads = sorted({path for module in needed for path in _READS.get(module, ())
+                    if Path(path).exists()})
+    return SandboxConfig(preload=tuple(dict.fromkeys(DEFAULT_PRELOAD + tuple(needed))),
+                         read_only=tuple(reads))
+
+
 def _load_builtins(_done: list[bool] = []) -> None:  # noqa: B006 - import once
     if not _done:
-        from codecrucible.benchmarks import evalplus, humaneval, mbpp  # noqa: F401
+        from codecrucible.benchmarks import ds1000, evalplus, humaneval, mbpp, mtpb  # noqa: F401
         _done.append(True)
 
 
@@ -59,5 +107,8 @@ __all__ = [
     "all_benchmarks",
     "data_status",
     "get",
+    "groups_of",
+    "sandbox_config",
     "register",
+    "unavailable",
 ]

@@ -1,18 +1,24 @@
 """What runs inside the confined child, after every isolation layer is in place.
 
-Three kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
+Four kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
 calls its entry point on each test input, writing one answer line per test (never a verdict:
 the child is never told the expected answers); ``record`` runs test statements against a
-reference solution and records every call they make (calibration).
+reference solution and records every call they make (calibration); ``program`` runs a whole
+program and answers once, either with the value it printed last (MTPB) or with the fact that
+it ran to its end (a benchmark's own checker that raises on a wrong answer, as in DS-1000).
 
 Answer lines go to ``RESULT_FD``: ``[index, value, exception, seconds]`` in wire encoding.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import os
+import sys
 import time
+import traceback
 
 from codecrucible.sandbox import wire
 
@@ -109,4 +115,68 @@ def _run_record(job: dict) -> None:
             _send(["done", index, type(err).__name__])
 
 
-RUNNERS = {"script": _run_script, "calls": _run_calls, "record": _run_record}
+def _printing_last_statement(code: str) -> ast.Module:
+    """The program with a final bare expression printed, as MTPB's evaluator does."""
+    tree = ast.parse(code, "<candidate>")
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr) and not (
+            isinstance(last.value, ast.Call) and isinstance(last.value.func, ast.Name)
+            and last.value.func.id == "print"):
+        call = ast.Call(func=ast.Name("print", ast.Load()), args=[last.value], keywords=[])
+        tree.body[-1] = ast.fix_missing_locations(ast.copy_location(ast.Expr(call), last))
+    return tree
+
+
+def _plain_output(value: object) -> object:
+    """MTPB's normalisation of a printed value: pandas Series and numpy values become lists
+    and Python scalars, and a list of tuples a list of lists (wire does numpy itself)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and type(value) in (pandas.Series, pandas.Index):
+        value = value.to_numpy().tolist()
+    if type(value) is list and value and all(type(v) is tuple for v in value):
+        value = [list(v) for v in value]
+    return value
+
+
+def _run_program(job: dict) -> None:
+    """Run a whole program; answer once. ``answer`` is ``last_print`` (the first argument of
+    the last ``print`` call) or ``completes`` (the program ran to its end without raising).
+
+    A ``completes`` answer carries the job's nonce, which the program's code is not given, so
+    a program that exits early cannot pass by writing a success line of its own."""
+    nonce = job.pop("nonce", None)
+    mode = job["answer"]
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    if mode == "last_print":
+        printed: list = []
+        real_print = builtins.print
+
+        def recording_print(*args, **kwargs):
+            if args:
+                printed[:] = [args[0]]
+            real_print(*args, **kwargs)
+
+        namespace["print"] = recording_print
+        code = compile(_printing_last_statement(job["code"]), "<candidate>", "exec")
+    else:
+        code = compile(job["code"], job.get("filename", "<program>"), "exec")
+    try:
+        exec(code, namespace)
+    except BaseException as err:
+        traceback.print_exc()
+        _send([0, None, type(err).__name__, None])
+        return
+    if mode == "completes":
+        _send([0, nonce, None, None])
+    elif not printed:
+        _send([0, None, "NothingPrinted", None])
+    else:
+        try:
+            write_all(RESULT_FD, f"[0,{wire.answer(_plain_output(printed[0]))},null,null]\n"
+                      .encode())
+        except (wire.Unserializable, ValueError) as err:
+            _send([0, None, f"Unserializable:{err}"[:200], None])
+
+
+RUNNERS = {"script": _run_script, "calls": _run_calls, "record": _run_record,
+           "program": _run_program}

@@ -154,7 +154,9 @@ class Server:
         read_only += self.config.get("read_only", [])
         read_write = [self.workroot, "/dev/null"] + (["/dev/shm"] if self.is_root else [])
         fd = landlock.build_ruleset(read_only, read_write, abi)
-        extras = ["filesystem allow-list"]
+        opened = self.config.get("read_only", [])
+        extras = ["filesystem allow-list" + (f" (also readable for this run's libraries: "
+                                             f"{', '.join(opened)})" if opened else "")]
         if abi >= 4:
             extras.append("TCP bind/connect denied")
         if abi >= 6:
@@ -421,6 +423,8 @@ def _confine(server: Server, job: dict, workdir: str, out_w: int, err_w: int, re
         seccomp.load(server.seccomp)
     os.environ.clear()
     os.environ.update(HOME=workdir, TMPDIR=workdir, PATH="/usr/bin:/bin", LANG="C.UTF-8")
+    if "tempfile" in sys.modules:  # a preloaded library made tempfile cache the server's /tmp
+        sys.modules["tempfile"].tempdir = None
 
 
 # ---------------------------------------------------------------- cleanup helpers

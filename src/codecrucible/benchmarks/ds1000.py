@@ -1,0 +1,99 @@
+"""DS-1000 (Lai et al., ICML 2023): 1000 data-science problems over seven Python libraries.
+
+Each problem is a StackOverflow question turned into code with a slot for the solution. The
+model writes the code that goes into the slot; the benchmark's own ``code_context`` checks it:
+its ``test_execution(solution)`` puts the solution into an execution context, runs it on
+generated inputs and asserts the result (``test_string(solution)``, where a problem has one,
+checks the solution's text too). That whole checker runs in the sandbox, with the candidate's
+code as a string literal in it (``Problem.harness``); the answer is that it ran to its end.
+
+The libraries a problem imports are listed in ``metadata["requires"]``; a run skips the
+problems whose libraries are not installed and says how many, instead of failing them
+(``pip install 'codecrucible[ds1000]'`` installs CPU builds of all seven).
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from pathlib import Path
+
+from codecrucible.benchmarks import register
+from codecrucible.benchmarks.data import DataFile, locate
+from codecrucible.benchmarks.jsonl import read_records
+from codecrucible.records import SOLUTION_SLOT, Problem
+
+DS1000_FILE = DataFile(
+    relpath="ds1000/ds1000.jsonl.gz",
+    url="https://github.com/xlang-ai/DS-1000/raw/main/data/ds1000.jsonl.gz",
+    sha256="e8c6daa9d7223976bce0296644f3933f78d7f47830669ff05cd61da62c6ba9b3")
+LIBRARIES = ("Pandas", "Numpy", "Matplotlib", "Sklearn", "Scipy", "Pytorch", "Tensorflow")
+# A base model's solution ends where the prompt's template closes the solution block.
+STOPS = ("</code>", "# SOLUTION END", "\nEND SOLUTION")
+CHAT_ASK = ("\nWrite only the code that goes in place of the solution (after BEGIN SOLUTION or "
+            "SOLUTION START), without repeating the code above it, in one Python code block.\n")
+_FIELDS = ("prompt", "reference_code", "code_context", "metadata")
+
+
+@register
+class Ds1000:
+    name = "ds1000"
+    description = ("DS-1000: 1000 data-science problems over Pandas, NumPy, Matplotlib, "
+                   "Scikit-learn, SciPy, PyTorch and TensorFlow, checked by their own code")
+    size = 1000
+    suites = ("base",)
+    files = (DS1000_FILE,)
+
+    def load(self, data_dir: Path | None) -> list[Problem]:
+        return [problem(r) for r in read_records(locate(DS1000_FILE, data_dir), _FIELDS)]
+
+
+def problem(record: dict) -> Problem:
+    meta = record["metadata"]
+    context = record["code_context"]
+    calls = "test_execution(_solution)\n"
+    if "def test_string(" in context:
+        calls += "test_string(_solution)\n"
+    harness = f"{context}\n\n_solution = {SOLUTION_SLOT}\n{calls}"
+    instruction = record["prompt"].rstrip()
+    if instruction.endswith("<code>"):
+        instruction = instruction[:-len("<code>")].rstrip()
+    return Problem(
+        task_id=f"DS1000/{meta['problem_id']}", benchmark="ds1000", prompt=record["prompt"],
+        instruction=instruction + "\n" + CHAT_ASK, entry_point="",
+        reference=record["reference_code"], check="completes", harness=harness,
+        metadata={"library": meta["library"], "library_problem_id": meta["library_problem_id"],
+                  "groups": {"library": meta["library"],
+                             "perturbation": meta["perturbation_type"]},
+                  "stops": STOPS,
+                  "requires": sorted(imported_modules(context) | imported_modules(
+                      _code_in_prompt(record["prompt"])))})
+
+
+def imported_modules(code: str) -> set[str]:
+    """The top-level packages ``code`` imports (at any depth: ``exec_context`` strings too)."""
+    found: set[str] = set()
+    sources = [code]
+    while sources:
+        try:
+            with warnings.catch_warnings():  # the data's own "\s" escapes, not ours to fix
+                warnings.simplefilter("ignore", SyntaxWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                tree = ast.parse(sources.pop())
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and "import " in node.value:
+                sources.append(node.value)
+    return found
+
+
+def _code_in_prompt(prompt: str) -> str:
+    """The setup code a prompt shows between ``<code>`` tags, where the solution will run."""
+    parts = prompt.split("<code>")
+    return "\n".join(part.split("</code>")[0] for part in parts[1:])

@@ -1,0 +1,122 @@
+"""DS-1000: the data, its checker run in the real sandbox with the libraries preloaded,
+reference solutions passing, wrong and forged solutions failing, and missing libraries skipped."""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+from test_run import crucible, rows
+
+from codecrucible import benchmarks, calibrate
+from codecrucible.calibrate import TimeLimits
+from codecrucible.judging import Judge
+from codecrucible.records import Problem, Status
+from codecrucible.sandbox import SandboxPool
+
+# Library -> the module it is imported as.
+MODULES = {"Pandas": "pandas", "Numpy": "numpy", "Matplotlib": "matplotlib", "Sklearn": "sklearn",
+           "Scipy": "scipy", "Pytorch": "torch", "Tensorflow": "tensorflow"}
+
+
+@pytest.fixture(scope="module")
+def problems(data_dir):
+    return benchmarks.get("ds1000").load(data_dir)
+
+
+def test_the_thousand_problems_and_their_libraries(problems):
+    assert len(problems) == 1000
+    per_library = collections.Counter(p.metadata["library"] for p in problems)
+    assert per_library == {"Pandas": 291, "Numpy": 220, "Matplotlib": 155, "Sklearn": 115,
+                           "Scipy": 106, "Pytorch": 68, "Tensorflow": 45}  # as in the paper
+    first = problems[0]
+    assert first.task_id == "DS1000/0" and first.check == "completes"
+    assert first.metadata["requires"] == ["copy", "numpy", "pandas"]
+    program = first.program({"completion": "result = df.iloc[List]\n"})
+    assert "test_execution(_solution)" in program and "'result = df.iloc[List]\\n'" in program
+
+
+@pytest.fixture(scope="module")
+def sample_problems(problems):
+    """The first two problems of each installed library (the network-free ones)."""
+    chosen, seen = [], collections.Counter()
+    for problem in problems:
+        library = problem.metadata["library"]
+        if seen[library] < 2 and not benchmarks.unavailable([problem]):
+            chosen.append(problem)
+            seen[library] += 1
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def ds_pool(sample_problems):
+    pool = SandboxPool(2, benchmarks.sandbox_config(sample_problems))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def judge(sample_problems, ds_pool):
+    tests = calibrate.calibrate(sample_problems, ds_pool, "ds1000-test")
+    judge = Judge({p.task_id: p for p in sample_problems}, tests, ds_pool, TimeLimits())
+    yield judge
+    judge.close()
+
+
+def test_reference_solutions_pass_for_every_installed_library(sample_problems, judge):
+    installed = {lib for lib, module in MODULES.items() if not benchmarks.unavailable(
+        [Problem("x", "x", "", "", "", "", metadata={"requires": [module]})])}
+    assert {"Pandas", "Numpy"} <= installed
+    assert {p.metadata["library"] for p in sample_problems} == installed
+    for problem in sample_problems:
+        assert not judge.tests[problem.task_id].error, problem.task_id
+        verdict = judge.submit(problem.task_id, problem.reference).result()["base"]
+        assert verdict.passed, (problem.task_id, verdict.first_failure, verdict.stderr[-500:])
+
+
+def test_a_wrong_solution_fails_with_the_checkers_error(problems, judge):
+    verdict = judge.submit("DS1000/0", "result = df\n").result()["base"]
+    assert verdict.status is Status.FAILED and "AssertionError" in verdict.first_failure
+    broken = judge.submit("DS1000/0", "result = df.iloc[List\n").result()["base"]
+    assert broken.status is Status.FAILED and "SyntaxError" in broken.first_failure
+
+
+@pytest.mark.parametrize("forgery", [
+    "import os\nos._exit(0)\n",                                      # leave early, status 0
+    "import os\nos.write(3, b'[0,true,null,null]\\n')\nos._exit(0)\n",  # fake success frame
+    "import sys\nsys.exit(0)\n",
+])
+def test_a_solution_cannot_forge_a_pass(judge, forgery):
+    verdict = judge.submit("DS1000/0", forgery).result()["base"]
+    assert not verdict.passed, forgery
+
+
+def test_problems_needing_a_missing_module_are_skipped_not_failed():
+    needy = Problem("X/1", "x", "", "", "", "", metadata={"requires": ["numpy", "no_such_mod"]})
+    fine = Problem("X/2", "x", "", "", "", "", metadata={"requires": ["numpy"]})
+    assert benchmarks.unavailable([needy, fine]) == {"X/1": "no_such_mod not installed"}
+
+
+def test_eval_judges_a_ds1000_sample_file(tmp_path, problems, data_dir):
+    samples = tmp_path / "ds.jsonl"
+    with open(samples, "w") as out:
+        out.write(json.dumps({"task_id": "DS1000/0", "completion": problems[0].reference}) + "\n")
+        out.write(json.dumps({"task_id": "DS1000/1", "solution": "result = None\n"}) + "\n")
+    db = tmp_path / "eval.db"
+    result = crucible("eval", str(samples), "-b", "ds1000", "--store", str(db),
+                      "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert rows(db, "SELECT task_id, status FROM verdicts ORDER BY task_id") == [
+        ("DS1000/0", "passed"), ("DS1000/1", "failed")]
+    assert "by library" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("-b", "ds1000", "--libraries", "cobol"), "ds1000 has no library 'cobol'"),
+    (("-b", "humaneval", "--libraries", "numpy"), "--libraries applies to ds1000 only"),
+])
+def test_bad_libraries_are_one_line_and_exit_2(args, message, tmp_path, data_dir):
+    result = crucible("run", *args, "--store", str(tmp_path / "x.db"), "--data-dir",
+                      str(data_dir))
+    assert result.returncode == 2 and message in result.stderr, result.stderr

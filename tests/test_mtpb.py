@@ -171,3 +171,21 @@ def test_multiturn_needs_a_benchmark_with_turns(tmp_path, data_dir):
     result = crucible("run", "-b", "humaneval", "-s", "multiturn", "--limit", "1",
                       "--store", str(tmp_path / "x.db"), "--data-dir", str(data_dir))
     assert result.returncode == 2 and "has no turns" in result.stderr
+
+
+def test_multiturn_for_a_completion_model_writes_turns_as_comments(tmp_path, data_dir, episodes):
+    db = tmp_path / "completion.db"
+    result = crucible("run", "-b", "mtpb", "-s", "multiturn", "--prompt-style", "completion",
+                      "--task", "MTPB/1/0", "--store", str(db), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    turns = episodes["MTPB/1/0"].metadata["turns"]
+    trace = rows(db, "SELECT round, request, raw, code FROM attempts ORDER BY round")
+    assert len(trace) == len(turns)
+    history = "# Import libraries.\n\nimport numpy as np\n"
+    for (_, request, raw, code), turn in zip(trace, turns, strict=True):
+        prompt = json.loads(request)["prompt"]
+        assert prompt == f"{history}# {turn}\n"  # the program so far, the turn as a comment
+        added = truncate_turn(raw).rstrip()
+        history = code
+        # The answer cut as the CodeGen sampler cuts it, and a blank line before the next turn.
+        assert code.endswith(f"# {turn}\n" + (added + "\n" if added.strip() else "") + "\n")

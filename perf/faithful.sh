@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The README's "faithful numbers": each embedded model greedily on its benchmarks, with the
-# exact commands the README gives, timed. Every run is resumable: rerunning this script after
-# an interruption continues the unfinished run (the response cache serves what was generated).
-# Usage: perf/faithful.sh [STEP ...]   steps: he05 heplus05 mbppplus05 he15 (default: all)
+# The README's measured numbers: each embedded model greedily on its benchmarks, with the exact
+# commands the README gives, timed. Every run is resumable: rerunning this script after an
+# interruption continues the unfinished run (the response cache serves what was generated).
+# Usage: perf/faithful.sh [STEP ...]   (default: the faithful numbers he05 heplus05 mbppplus05 he15)
+#   issue 3, faithful numbers: he05 heplus05 mbppplus05 he15
+#   MTPB, multi-turn vs single-turn: mtpb-multi05 mtpb-single05 (one test case per problem,
+#     MTPB/*/0), mtpb-multi15 mtpb-single15; DS-1000 per library: ds1000-05
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CRUCIBLE=.venv/bin/crucible
@@ -10,38 +13,49 @@ STORE=perf/out/faithful.db
 mkdir -p perf/out
 export CRUCIBLE_DATA_DIR=${CRUCIBLE_DATA_DIR:-$(realpath ../shared/datasets)}
 
-step() {  # name, model, benchmark
-    local name=$1 model=$2 bench=$3 start run
+step() {  # name, model, benchmark, strategy, extra arguments
+    local name=$1 model=$2 bench=$3 strategy=$4 start run
+    shift 4
     start=$(date +%s)
-    # Resume the newest unfinished run of this model and benchmark, if there is one.
-    run=$(.venv/bin/python - "$STORE" "$model" "$bench" <<'PY'
+    # Resume the newest unfinished run of this model, benchmark and strategy, if there is one.
+    run=$(.venv/bin/python - "$STORE" "$model" "$bench" "$strategy" <<'PY'
 import json, sqlite3, sys
 from pathlib import Path
-store, model, bench = sys.argv[1:]
+store, model, bench, strategy = sys.argv[1:]
 if Path(store).exists():
     for run_id, config, finished in sqlite3.connect(store).execute(
             "SELECT id, config, finished FROM runs WHERE kind = 'run' AND benchmark = ? "
             "ORDER BY created DESC", (bench,)):
-        if json.loads(config)["model"] == model and finished is None:
-            print(run_id)
-        break
+        config = json.loads(config)
+        if config["model"] == model and config["strategy"] == strategy:
+            if finished is None:
+                print(run_id)
+            break
 PY
 )
     if [ -n "$run" ]; then
         $CRUCIBLE run --resume "$run" --store "$STORE" --summary "perf/out/$name.json"
     else
-        $CRUCIBLE run -m "$model" -b "$bench" --store "$STORE" --summary "perf/out/$name.json"
+        $CRUCIBLE run -m "$model" -b "$bench" -s "$strategy" "$@" --store "$STORE" \
+            --summary "perf/out/$name.json"
     fi
     echo "$name wall_s=$(( $(date +%s) - start ))" | tee -a perf/out/faithful-times.txt
 }
 
+Q05=embedded:qwen2.5-coder-0.5b
+Q15=embedded:qwen2.5-coder-1.5b
 for s in "${@:-he05 heplus05 mbppplus05 he15}"; do
     for one in $s; do
         case $one in
-            he05) step he05 embedded:qwen2.5-coder-0.5b humaneval ;;
-            heplus05) step heplus05 embedded:qwen2.5-coder-0.5b humaneval+ ;;
-            mbppplus05) step mbppplus05 embedded:qwen2.5-coder-0.5b mbpp+ ;;
-            he15) step he15 embedded:qwen2.5-coder-1.5b humaneval ;;
+            he05) step he05 $Q05 humaneval single ;;
+            heplus05) step heplus05 $Q05 humaneval+ single ;;
+            mbppplus05) step mbppplus05 $Q05 mbpp+ single ;;
+            he15) step he15 $Q15 humaneval single ;;
+            mtpb-multi05) step mtpb-multi05 $Q05 mtpb multiturn --task 'MTPB/*/0' ;;
+            mtpb-single05) step mtpb-single05 $Q05 mtpb single --task 'MTPB/*/0' ;;
+            mtpb-multi15) step mtpb-multi15 $Q15 mtpb multiturn --task 'MTPB/*/0' ;;
+            mtpb-single15) step mtpb-single15 $Q15 mtpb single --task 'MTPB/*/0' ;;
+            ds1000-05) step ds1000-05 $Q05 ds1000 single ;;
             *) echo "unknown step $one" >&2; exit 2 ;;
         esac
     done

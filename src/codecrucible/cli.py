@@ -294,7 +294,7 @@ def doctor():
     out.print(f"pre-imported in each sandbox server: {', '.join(info['preloaded'])}")
 
 
-from codecrucible import cli_generate  # noqa: E402,F401  (registers run, models and report)
+from codecrucible import cli_generate, cli_judge  # noqa: E402,F401  (register their commands)
 
 if __name__ == "__main__":
     app()

@@ -65,6 +65,9 @@ def run(
                                    "(repeatable), e.g. HumanEval/0 or 'MTPB/*/0'."),
     libraries: str | None = typer.Option(None, "--libraries", help="ds1000 only: "
                                          "comma-separated libraries, e.g. numpy,pandas."),
+    judges: str = typer.Option("none", "--judges", help="Judges beyond correctness for every "
+                               "candidate: all, none, or a list of maintainability, style, "
+                               "security."),
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID",
                                       help="Continue an interrupted run with its own settings."),
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
@@ -107,7 +110,8 @@ def run(
         model_options=ModelOptions(context, threads, concurrency, request_timeout,
                                    prompt_style=prompt_style),
         memory_mb=_megabytes(memory), tasks=tuple(task), limit=limit,
-        libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()))
+        libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()),
+        judges=_judges(judges))
     db = None
     started = time.monotonic()
     try:
@@ -138,6 +142,14 @@ def run(
     if summary:
         summaries.write_summary(report, summary)
     db.close()
+
+
+def _judges(text: str) -> tuple[str, ...]:
+    from codecrucible import judges
+    try:
+        return judges.parse_selection(text)
+    except ValueError as err:
+        _fail(f"--judges: {err}")
 
 
 def _print_usage(usage: dict, wall_s: float, meter: dict) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 
-from codecrucible import benchmarks, calibrate, strategies
+from codecrucible import benchmarks, calibrate, judges, strategies
 from codecrucible.benchmarks.data import DataError
 from codecrucible.calibrate import TimeLimits
 from codecrucible.environment import fingerprint
@@ -53,6 +53,7 @@ class RunConfig:
     tasks: tuple[str, ...] = ()     # a subset of the benchmark's task ids; empty means all
     limit: int | None = None        # only the first N problems
     libraries: tuple[str, ...] = ()  # DS-1000: only these libraries' problems; empty means all
+    judges: tuple[str, ...] = ()    # judges beyond correctness, on every final candidate
 
     def check(self) -> None:
         if self.sampling.n < 1:
@@ -65,6 +66,9 @@ class RunConfig:
                            f"(known: {', '.join(strategies.names())})")
         if self.strategy != "repair" and self.budget.rounds:
             raise RunError("--rounds applies to the repair strategy only")
+        unknown = sorted(set(self.judges) - set(judges.names()))
+        if unknown:
+            raise RunError(f"unknown judge {unknown[0]!r} (known: {', '.join(judges.names())})")
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
@@ -76,7 +80,8 @@ class RunConfig:
                               "model_options": ModelOptions(**data["model_options"]),
                               "limits": TimeLimits(**data["limits"]),
                               "tasks": tuple(data["tasks"]),
-                              "libraries": tuple(data.get("libraries", ()))}))
+                              "libraries": tuple(data.get("libraries", ())),
+                              "judges": tuple(data.get("judges", ()))}))
 
 
 @dataclass
@@ -162,13 +167,15 @@ def _generate_and_judge(problems, tests, pool, config: RunConfig, model, store: 
         ctx = Context(model, judge, config.sampling, config.budget)
         progress.phase("generating", len(todo))
         written = _generate(problems, todo, ctx, strategies.get(config.strategy), store,
-                            run_id, progress, _workers(model, config.sampling.n))
+                            run_id, progress, _workers(model, config.sampling.n),
+                            config.judges)
     finally:
         judge.close()
     return written, done
 
 
-def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers) -> int:
+def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers,
+              chosen_judges) -> int:
     """Solve problems on ``workers`` threads; commit each problem's candidates as they come."""
     written = 0
     with ThreadPoolExecutor(workers, thread_name_prefix="strategy") as pool:
@@ -178,10 +185,10 @@ def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers) -
                 running.add(pool.submit(strategy, problem, todo[problem.task_id], ctx))
                 while len(running) >= workers:
                     finished, running = wait(running, return_when=FIRST_COMPLETED)
-                    written += _commit(finished, store, run_id, progress, ctx)
+                    written += _commit(finished, store, run_id, progress, ctx, chosen_judges)
             while running:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
-                written += _commit(finished, store, run_id, progress, ctx)
+                written += _commit(finished, store, run_id, progress, ctx, chosen_judges)
         except BaseException:
             for future in running:  # on Ctrl-C: start nothing new; what is committed stays
                 future.cancel()
@@ -189,11 +196,15 @@ def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers) -
     return written
 
 
-def _commit(finished, store: Store, run_id: str, progress: RunProgress, ctx: Context) -> int:
+def _commit(finished, store: Store, run_id: str, progress: RunProgress, ctx: Context,
+            chosen_judges: tuple[str, ...]) -> int:
     count = 0
     for future in finished:
         candidates = future.result()
-        store.add_candidates(run_id, candidates)
+        # The judges read only the text of a program; one without code has nothing to judge.
+        programs = [c.final.code or "" for c in candidates]
+        assessments = judges.assess(chosen_judges, programs) if chosen_judges else []
+        store.add_candidates(run_id, candidates, assessments)
         progress.problem_done(candidates, asdict(ctx.model.meter))
         count += len(candidates)
     return count

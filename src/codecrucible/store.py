@@ -70,6 +70,27 @@ CREATE TABLE IF NOT EXISTS verdicts (
     created REAL NOT NULL,
     PRIMARY KEY (run_id, task_id, sample, suite)
 );
+CREATE TABLE IF NOT EXISTS scores (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    task_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (run_id, task_id, sample, name)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    task_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    judge TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    severity TEXT,
+    confidence TEXT,
+    cwe INTEGER,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_by_sample ON findings (run_id, task_id, sample);
 """
 
 
@@ -143,9 +164,12 @@ class Store:
                                 " VALUES (?, ?, ?, ?, ?)",
                                 ((run_id, *row) for row in rows))
 
-    def add_candidates(self, run_id: str, candidates: Iterable) -> None:
-        """Generated candidates (``strategies.Candidate``): every attempt, the final program and
-        its verdicts, in one transaction, so a sample is either wholly recorded or not at all."""
+    def add_candidates(self, run_id: str, candidates: Iterable,
+                       assessments: list | None = None) -> None:
+        """Generated candidates (``strategies.Candidate``): every attempt, the final program,
+        its verdicts and its judges' assessments (``judges.Assessment``, one per candidate, if
+        any), in one transaction, so a sample is either wholly recorded or not at all."""
+        candidates = list(candidates)
         now = time.time()
         attempts, samples, verdicts = [], [], []
         for c in candidates:
@@ -168,6 +192,35 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO samples (run_id, task_id, sample, raw,"
                                 " code) VALUES (?, ?, ?, ?, ?)", samples)
             self.db.executemany(_INSERT_VERDICT, verdicts)
+            for c, assessment in zip(candidates, assessments or [None] * len(candidates),
+                                     strict=True):
+                if assessment is not None:
+                    self._add_assessment(run_id, c.task_id, c.sample, assessment)
+
+    def _add_assessment(self, run_id: str, task_id: str, sample: int, assessment) -> None:
+        key = (run_id, task_id, sample)
+        self.db.execute("DELETE FROM findings WHERE run_id = ? AND task_id = ? AND sample = ?",
+                        key)
+        self.db.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?)",
+                            [(*key, name, value) for name, value in assessment.scores.items()])
+        self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(*key, f.judge, f.rule, f.line, f.severity, f.confidence, f.cwe,
+                              f.message) for f in assessment.findings])
+
+    def passed_samples(self, run_id: str) -> set[tuple[str, int]]:
+        """(task, sample) pairs that passed every suite."""
+        rows = self.db.execute(
+            "SELECT task_id, sample FROM verdicts WHERE run_id = ? GROUP BY task_id, sample "
+            "HAVING SUM(status != 'passed') = 0", (run_id,))
+        return {(task, sample) for task, sample in rows}
+
+    def scores(self, run_id: str) -> dict[tuple[str, int], dict[str, float]]:
+        """Every judge score of a run, per (task, sample)."""
+        out: dict[tuple[str, int], dict[str, float]] = {}
+        for task, sample, name, value in self.db.execute(
+                "SELECT task_id, sample, name, value FROM scores WHERE run_id = ?", (run_id,)):
+            out.setdefault((task, sample), {})[name] = value
+        return out
 
     def usage(self, run_id: str) -> dict:
         """Tokens, model time and calls of a run, over every attempt."""

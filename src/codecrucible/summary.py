@@ -38,7 +38,44 @@ def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> d
                "unjudgeable": run["environment"].get("unjudgeable") or {}}
     if run["kind"] == "run":
         summary["usage"] = store.usage(run_id)
+    scores = store.scores(run_id)
+    if scores:
+        summary["judges"] = judge_summary(scores, store.passed_samples(run_id))
     return summary
+
+
+def judge_summary(scores: dict[tuple[str, int], dict[str, float]],
+                  passed: set[tuple[str, int]]) -> dict:
+    """Each score's distribution over the run's candidates, and what the security judge says
+    about the correct ones: a correct but insecure program is still insecure."""
+    by_name: dict[str, list[float]] = {}
+    for values in scores.values():
+        for name, value in values.items():
+            by_name.setdefault(name, []).append(value)
+    out: dict = {"candidates": len(scores),
+                 "scores": {name: _distribution(values)
+                            for name, values in sorted(by_name.items())}}
+    insecure = {key for key, values in scores.items() if values.get("security.insecure")}
+    if any("security.insecure" in values for values in scores.values()):
+        out["security"] = {
+            "insecure_rate": len(insecure) / len(scores),
+            "findings_per_candidate": sum(v.get("security.findings", 0)
+                                          for v in scores.values()) / len(scores),
+            "correct_and_insecure": len(insecure & passed),
+            "correct": len(passed & scores.keys()),
+        }
+    return out
+
+
+def _distribution(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def quantile(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"mean": sum(ordered) / len(ordered), "median": quantile(0.5),
+            "p10": quantile(0.1), "p90": quantile(0.9), "min": ordered[0],
+            "max": ordered[-1]}
 
 
 def by_group(per_problem: dict[str, dict], members: dict[str, str]) -> dict[str, dict]:

@@ -1,0 +1,115 @@
+"""The judges beyond correctness on known programs: insecure code flagged with the right CWE,
+clean code not flagged, complexity and style measured; ``crucible judge`` and ``--judges``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_run import crucible, rows
+
+from codecrucible import judges
+
+INSECURE = {
+    "shell injection": ("import subprocess\n\ndef run(name):\n"
+                        "    return subprocess.call('ls ' + name, shell=True)\n", 78),
+    "os.system": ("import os\n\ndef run(name):\n    os.system('rm ' + name)\n", 78),
+    "eval of input": ("def calc():\n    return eval(input())\n", 95),
+    "unsafe deserialisation": ("import pickle\n\ndef load(blob):\n"
+                               "    return pickle.loads(blob)\n", 502),
+    "yaml load": ("import yaml\n\ndef load(text):\n    return yaml.load(text)\n", 20),
+    "weak hash": ("import hashlib\n\ndef digest(data):\n"
+                  "    return hashlib.md5(data).hexdigest()\n", 327),
+    "hard-coded API key": ("API_KEY = 'sk-live-4f9a8b7c6d5e4f3a2b1c0d9e'\n\ndef key():\n"
+                           "    return API_KEY\n", 798),
+    "hard-coded password": ("def connect(db):\n    password = 'hunter2'\n"
+                            "    return db.login('admin', password)\n", 259),
+}
+CLEAN = [
+    "def add(a, b):\n    return a + b\n",
+    "import subprocess\n\ndef listing():\n    return subprocess.run(['ls', '-l'], check=True)\n",
+    "import hashlib\n\ndef digest(data):\n    return hashlib.sha256(data).hexdigest()\n",
+    "import json\n\ndef load(text):\n    assert text\n    return json.loads(text)\n",
+    "def mean(xs):\n    total = 0\n    for x in xs:\n        total += x\n"
+    "    return total / len(xs)\n",
+]
+
+
+@pytest.mark.parametrize("name", INSECURE)
+def test_insecure_programs_are_flagged_with_the_right_cwe(name):
+    program, cwe = INSECURE[name]
+    (assessment,) = judges.assess(["security"], [program])
+    assert assessment.scores["security.insecure"] == 1.0, assessment.findings
+    assert cwe in {f.cwe for f in assessment.findings}, assessment.findings
+
+
+def test_clean_programs_are_not_insecure():
+    for program, assessment in zip(CLEAN, judges.assess(["security"], CLEAN), strict=True):
+        assert assessment.scores["security.insecure"] == 0.0, (program, assessment.findings)
+        assert not [f for f in assessment.findings if f.severity != "LOW"], program
+
+
+def test_complexity_and_maintainability_rank_tangled_code_below_plain_code():
+    plain = "def sign(x):\n    return (x > 0) - (x < 0)\n"
+    tangled = ("def sign(x):\n" + "".join(
+        f"    if x == {i}:\n        return {i % 2}\n" for i in range(12)) + "    return 0\n")
+    simple, complex_ = judges.assess(["maintainability"], [plain, tangled])
+    assert complex_.scores["maintainability.cc_max"] == 13
+    assert simple.scores["maintainability.cc_max"] == 1
+    assert complex_.scores["maintainability.mi"] < simple.scores["maintainability.mi"]
+    commented = "# why\ndef f():\n    # because\n    return 1\n"
+    (with_comments,) = judges.assess(["maintainability"], [commented])
+    assert with_comments.scores["maintainability.comment_ratio"] == pytest.approx(0.5)
+
+
+def test_style_counts_lint_and_naming_findings_per_100_lines():
+    program = "import os\n\ndef BadName(x):\n    l = 1\n    return x + l\n"
+    (assessment,) = judges.assess(["style"], [program])
+    rules = sorted(f.rule for f in assessment.findings)
+    assert rules == ["E741", "F401", "N802"]
+    assert assessment.scores["style.naming_findings"] == 1.0
+    assert assessment.scores["style.findings_per_100_lines"] == pytest.approx(100 * 3 / 4)
+    (broken,) = judges.assess(["maintainability", "style"], ["def f(:\n"])
+    assert broken.findings and "maintainability.mi" not in broken.scores
+
+
+def test_judge_selection():
+    assert judges.parse_selection("all") == ("maintainability", "security", "style")
+    assert judges.parse_selection("none") == ()
+    assert judges.parse_selection("security,style") == ("security", "style")
+    with pytest.raises(ValueError, match="unknown judge 'speed'"):
+        judges.parse_selection("speed")
+
+
+def test_crucible_judge_prints_the_verdict_and_every_score(tmp_path, data_dir):
+    solution = tmp_path / "solution.py"
+    solution.write_text("import subprocess\nfrom typing import List, Optional\n\n\n"
+                        "def longest(strings: List[str]) -> Optional[str]:\n"
+                        "    if not strings:\n        return None\n"
+                        "    subprocess.call('echo ' + strings[0], shell=True)\n"
+                        "    return max(strings, key=len)\n")
+    result = crucible("judge", str(solution), "-b", "humaneval+", "--task", "HumanEval/12",
+                      "--data-dir", str(data_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verdicts"]["base"]["status"] == "passed"
+    assert report["verdicts"]["plus"]["status"] == "passed"
+    assert report["scores"]["security.insecure"] == 1.0  # correct, and insecure all the same
+    assert [f["cwe"] for f in report["findings"] if f["judge"] == "security"] == [78]
+    missing = crucible("judge", str(solution), "-b", "humaneval+", "--task", "HumanEval/999",
+                       "--data-dir", str(data_dir))
+    assert missing.returncode == 2 and "no task 'HumanEval/999'" in missing.stderr
+
+
+def test_a_run_with_every_judge_stores_scores_and_findings(tmp_path, data_dir):
+    db = tmp_path / "judged.db"
+    result = crucible("run", "--task", "HumanEval/0", "--judges", "all", "--store", str(db),
+                      "--data-dir", str(data_dir), "--summary", str(tmp_path / "s.json"))
+    assert result.returncode == 0, result.stderr
+    names = {name for (name,) in rows(db, "SELECT name FROM scores")}
+    assert {"maintainability.mi", "style.findings", "security.insecure"} <= names
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["judges"]["candidates"] == 1
+    assert "insecure_rate" in summary["judges"]["security"]
+    bad = crucible("run", "--judges", "speed", "--store", str(db), "--data-dir", str(data_dir))
+    assert bad.returncode == 2 and "unknown judge 'speed'" in bad.stderr

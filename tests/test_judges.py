@@ -3,6 +3,7 @@ clean code not flagged, complexity and style measured; ``crucible judge`` and ``
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -103,13 +104,53 @@ def test_crucible_judge_prints_the_verdict_and_every_score(tmp_path, data_dir):
 
 def test_a_run_with_every_judge_stores_scores_and_findings(tmp_path, data_dir):
     db = tmp_path / "judged.db"
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"embedded:qwen2.5-coder-0.5b": {"per_hour": 3600}}')  # $1 a second
     result = crucible("run", "--task", "HumanEval/0", "--judges", "all", "--store", str(db),
-                      "--data-dir", str(data_dir), "--summary", str(tmp_path / "s.json"))
+                      "--data-dir", str(data_dir), "--summary", str(tmp_path / "s.json"),
+                      env_extra={"CRUCIBLE_PRICES": str(prices)})
     assert result.returncode == 0, result.stderr
     names = {name for (name,) in rows(db, "SELECT name FROM scores")}
     assert {"maintainability.mi", "style.findings", "security.insecure"} <= names
+    if rows(db, "SELECT status FROM verdicts WHERE suite = 'base'") == [("passed",)]:
+        assert "efficiency.cpu_ratio" in names  # measured for correct candidates only
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["judges"]["candidates"] == 1
     assert "insecure_rate" in summary["judges"]["security"]
+    spent = summary["cost"]
+    assert spent["tokens_out"] > 0 and spent["usd"] == pytest.approx(spent["seconds"])
+    assert spent["energy_source"].startswith(("RAPL", "not measured"))
+    exported = crucible("report", "--store", str(db), "--csv", str(tmp_path / "c.csv"),
+                        "--jsonl", str(tmp_path / "c.jsonl"))
+    assert exported.returncode == 0, exported.stderr
+    (row,) = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert row["task_id"] == "HumanEval/0" and row["tokens_out"] > 0
+    assert row["status"] in ("passed", "failed") and "security.insecure" in row
+    with open(tmp_path / "c.csv", newline="") as handle:
+        (csv_row,) = list(csv.DictReader(handle))
+    assert csv_row["maintainability.mi"] == str(row["maintainability.mi"])
     bad = crucible("run", "--judges", "speed", "--store", str(db), "--data-dir", str(data_dir))
     assert bad.returncode == 2 and "unknown judge 'speed'" in bad.stderr
+
+
+def test_efficiency_ranks_a_quadratic_solution_below_a_linear_one(tmp_path, data_dir):
+    quadratic = ("from typing import List\n\n\ndef remove_duplicates(numbers: List[int]) -> "
+                 "List[int]:\n    return [n for n in numbers if numbers.count(n) == 1]\n")
+    linear = ("from collections import Counter\nfrom typing import List\n\n\n"
+              "def remove_duplicates(numbers: List[int]) -> List[int]:\n"
+              "    seen = Counter(numbers)\n    return [n for n in numbers if seen[n] == 1]\n")
+    ratios = {}
+    for name, program in (("quadratic", quadratic), ("linear", linear)):
+        path = tmp_path / f"{name}.py"
+        path.write_text(program)
+        result = crucible("judge", str(path), "-b", "humaneval+", "--task", "HumanEval/26",
+                          "--data-dir", str(data_dir), "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["verdicts"]["plus"]["status"] == "passed"
+        assert "thread CPU time" in report["efficiency_metric"]
+        scores = report["scores"]
+        assert scores["efficiency.cpu_ratio_min"] <= scores["efficiency.cpu_ratio"] \
+            <= scores["efficiency.cpu_ratio_max"]
+        ratios[name] = scores["efficiency.cpu_ratio"]
+    assert ratios["quadratic"] > 5 * ratios["linear"], ratios

@@ -209,6 +209,9 @@ def report(
     run_ids: list[str] = typer.Argument(None, help="Runs to compare (default: every run)."),
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
     list_runs: bool = typer.Option(False, "--list", help="List the runs in the store."),
+    csv_path: Path | None = typer.Option(None, "--csv", help="Write every candidate's "
+                                         "verdicts, costs and scores here, one row each."),
+    jsonl_path: Path | None = typer.Option(None, "--jsonl", help="The same as JSON Lines."),
 ):
     """Compare runs side by side: pass@k per suite, statuses, tokens and time.
 
@@ -217,6 +220,8 @@ def report(
       crucible report --list
 
       crucible report 3f2a9c1b7d4e 8e1d0c2b5a6f
+
+      crucible report 3f2a9c1b7d4e --csv scores.csv --jsonl scores.jsonl
     """
     from codecrucible import summary as summaries
     from codecrucible.store import Store
@@ -233,6 +238,15 @@ def report(
         _print_run_list(reports)
         return
     out.print(_comparison(reports))
+    for path in (csv_path, jsonl_path):
+        if path is not None:
+            rows = [dict(row, benchmark=r["benchmark"],
+                         model=r["config"].get("model", ""),
+                         strategy=r["config"].get("strategy", ""))
+                    for r in reports
+                    for row in summaries.candidate_rows(db, db.run(r["run_id"]))[0]]
+            count = summaries.write_candidates(rows, path)
+            console.print(f"wrote {count} candidates to {path}")
 
 
 def _print_run_list(reports: list[dict]) -> None:
@@ -283,6 +297,15 @@ def _comparison(reports: list[dict]) -> Table:
             put("model calls", i, f"{usage['calls']:,}")
             put("tokens in / out", i, f"{usage['tokens_in']:,} / {usage['tokens_out']:,}")
             put("model time", i, f"{usage['model_s']:.0f} s")
+        spent = r.get("cost")
+        if spent and spent.get("solved"):
+            put("solved problems", i, f"{spent['solved']} of {spent['problems']}")
+            put("tokens per solved problem", i, f"{spent['tokens_out_per_solved']:,.0f} out")
+            put("seconds per solved problem", i, f"{spent['seconds_per_solved']:.1f}")
+            if spent.get("usd_per_solved") is not None:
+                put("USD per solved problem", i, f"{spent['usd_per_solved']:.4f}")
+            put("energy per solved problem", i, f"{spent['energy_j_per_solved']:.0f} J"
+                if spent.get("energy_j_per_solved") is not None else "not measured")
         if r.get("skipped"):
             put("skipped (module missing)", i, str(len(r["skipped"])))
         if r["finished"]:

@@ -30,6 +30,7 @@ def judge(
     """
     from codecrucible import benchmarks, calibrate, judges
     from codecrucible.calibrate import TimeLimits
+    from codecrucible.efficiency import METRIC, Efficiency
     from codecrucible.judging import Judge
     from codecrucible.sandbox import SandboxPool
 
@@ -56,9 +57,12 @@ def judge(
         referee = Judge({task: problem}, tests, pool, TimeLimits())
         try:
             verdicts = referee.submit(task, code).result()
+            passed = all(v.passed for v in verdicts.values())
+            speed = Efficiency(referee, TimeLimits(), 1024).assess(task, code) if passed else {}
         finally:
             referee.close()
     assessment = judges.assess(judges.names(), [code])[0]
+    assessment.scores.update(speed)
     if as_json:
         out.print_json(json.dumps({
             "task_id": task, "benchmark": bench.name,
@@ -66,6 +70,7 @@ def judge(
                                  "tests_total": v.tests_total, "first_failure": v.first_failure}
                          for suite, v in verdicts.items()},
             "scores": assessment.scores,
+            "efficiency_metric": METRIC if speed else None,
             "findings": [vars(f) for f in assessment.findings]}))
         return
     table = Table(title=f"{path.name} on {task}")
@@ -77,6 +82,9 @@ def judge(
     for name, value in sorted(assessment.scores.items()):
         table.add_row(name, f"{value:.3g}")
     out.print(table)
+    if speed:
+        out.print(f"efficiency: {METRIC}; ratios are candidate / reference solution",
+                  highlight=False)
     failure = next((v.first_failure for v in verdicts.values() if v.first_failure), None)
     if failure:
         out.print(f"first failure: {failure}", highlight=False, soft_wrap=True)

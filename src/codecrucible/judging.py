@@ -70,7 +70,7 @@ class Judge:
                           for task, t in tests.items() if not t.error}
         self._inbox = Inbox()
         self._scorings: dict[int, judge.Scoring] = {}
-        self._futures: dict[int, tuple[str, Future, TaskTests]] = {}
+        self._futures: dict[int, tuple[str | None, Future, TaskTests | None]] = {}
         self._next = 0
         self._lock = threading.Lock()
         self._pool = pool
@@ -95,6 +95,15 @@ class Judge:
             self._inbox.put(key, job)
         return future
 
+    def run(self, job: dict) -> Future:
+        """The raw sandbox result of any job (a profile, say), through the same pool."""
+        future: Future = Future()
+        with self._lock:
+            key, self._next = self._next, self._next + 1
+            self._futures[key] = (None, future, None)
+        self._inbox.put(key, job)
+        return future
+
     def _scoring(self, key: int) -> judge.Scoring:
         """The answers of job ``key`` scored so far, kept while its run streams."""
         if key not in self._scorings:
@@ -104,14 +113,20 @@ class Judge:
 
     def _serve(self) -> None:
         def watch(key, lines):
+            if self._futures[key][0] is None:
+                return False  # a raw job runs to its end
             return self._scoring(key).feed(lines)
 
         try:
             for key, result in self._pool.imap(self._inbox, watch):
-                scoring = self._scoring(key)
+                raw = self._futures[key][0] is None
+                scoring = None if raw else self._scoring(key)
                 with self._lock:
                     task_id, future, tests = self._futures.pop(key)
-                del self._scorings[key]
+                self._scorings.pop(key, None)
+                if raw:
+                    future.set_result(result)
+                    continue
                 try:
                     cpu = self.templates[task_id]["limits"]["cpu_s"]
                     future.set_result(judge.verdicts(result, tests, self.problems[task_id], cpu,

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 
-from codecrucible import benchmarks, calibrate, judges, strategies
+from codecrucible import benchmarks, calibrate, cost, efficiency, judges, strategies
 from codecrucible.benchmarks.data import DataError
 from codecrucible.calibrate import TimeLimits
+from codecrucible.efficiency import Efficiency
 from codecrucible.environment import fingerprint
 from codecrucible.judging import Judge
 from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
@@ -141,11 +142,19 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
                                             "time_limits": asdict(config.limits),
                                             "skipped": skipped,
                                             "unjudgeable": unjudgeable,
-                                            "groups": benchmarks.groups_of(problems)})
+                                            "groups": benchmarks.groups_of(problems),
+                                            "efficiency_metric": efficiency.METRIC
+                                            if "efficiency" in config.judges else None,
+                                            "energy": "RAPL" if cost.rapl_joules() is not None
+                                            else "not measured: no readable RAPL counters"})
+            joules_before = cost.rapl_joules()
             try:
                 written, done = _generate_and_judge(problems, tests, pool, config, model, store,
                                                     run_id, progress)
                 store.finish_run(run_id)
+                joules_after = cost.rapl_joules()
+                if joules_before is not None and joules_after is not None:
+                    store.add_energy(run_id, joules_after - joules_before)
             except KeyboardInterrupt:
                 raise RunInterrupted(run_id) from None
         return RunResult(run_id, resume_id is not None, written, len(done), unjudgeable,
@@ -165,30 +174,58 @@ def _generate_and_judge(problems, tests, pool, config: RunConfig, model, store: 
                   config.memory_mb)
     try:
         ctx = Context(model, judge, config.sampling, config.budget)
+        assessor = _Assessor(config.judges, judge, config.limits, config.memory_mb)
         progress.phase("generating", len(todo))
-        written = _generate(problems, todo, ctx, strategies.get(config.strategy), store,
-                            run_id, progress, _workers(model, config.sampling.n),
-                            config.judges)
+        written = _generate(problems, todo, ctx, strategies.get(config.strategy), assessor,
+                            store, run_id, progress, _workers(model, config.sampling.n))
     finally:
         judge.close()
     return written, done
 
 
-def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers,
-              chosen_judges) -> int:
+class _Assessor:
+    """The judges beyond correctness, run in the strategy's worker thread once its candidates
+    are judged: static ones on every final program, efficiency on the correct ones."""
+
+    def __init__(self, chosen: tuple[str, ...], judge: Judge, limits, memory_mb: int):
+        self.static = [name for name in chosen if name not in judges.RUNNING_JUDGES]
+        self.efficiency = Efficiency(judge, limits, memory_mb) if "efficiency" in chosen \
+            else None
+
+    def __call__(self, candidates: list[Candidate]) -> list | None:
+        if not self.static and self.efficiency is None:
+            return None
+        # A candidate without code has nothing to judge.
+        programs = [c.final.code or "" for c in candidates]
+        assessments = judges.assess(self.static, programs)
+        if self.efficiency is not None:
+            for candidate, assessment in zip(candidates, assessments, strict=True):
+                if candidate.final.passed:
+                    assessment.scores.update(self.efficiency.assess(candidate.task_id,
+                                                                    candidate.final.code))
+        return assessments
+
+
+def _solve(strategy, problem, samples, ctx: Context, assessor: _Assessor):
+    candidates = strategy(problem, samples, ctx)
+    return candidates, assessor(candidates)
+
+
+def _generate(problems, todo, ctx, strategy, assessor, store, run_id, progress, workers) -> int:
     """Solve problems on ``workers`` threads; commit each problem's candidates as they come."""
     written = 0
     with ThreadPoolExecutor(workers, thread_name_prefix="strategy") as pool:
         running: set = set()
         try:
             for problem in (p for p in problems if p.task_id in todo):
-                running.add(pool.submit(strategy, problem, todo[problem.task_id], ctx))
+                running.add(pool.submit(_solve, strategy, problem, todo[problem.task_id], ctx,
+                                        assessor))
                 while len(running) >= workers:
                     finished, running = wait(running, return_when=FIRST_COMPLETED)
-                    written += _commit(finished, store, run_id, progress, ctx, chosen_judges)
+                    written += _commit(finished, store, run_id, progress, ctx)
             while running:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
-                written += _commit(finished, store, run_id, progress, ctx, chosen_judges)
+                written += _commit(finished, store, run_id, progress, ctx)
         except BaseException:
             for future in running:  # on Ctrl-C: start nothing new; what is committed stays
                 future.cancel()
@@ -196,14 +233,10 @@ def _generate(problems, todo, ctx, strategy, store, run_id, progress, workers,
     return written
 
 
-def _commit(finished, store: Store, run_id: str, progress: RunProgress, ctx: Context,
-            chosen_judges: tuple[str, ...]) -> int:
+def _commit(finished, store: Store, run_id: str, progress: RunProgress, ctx: Context) -> int:
     count = 0
     for future in finished:
-        candidates = future.result()
-        # The judges read only the text of a program; one without code has nothing to judge.
-        programs = [c.final.code or "" for c in candidates]
-        assessments = judges.assess(chosen_judges, programs) if chosen_judges else []
+        candidates, assessments = future.result()
         store.add_candidates(run_id, candidates, assessments)
         progress.problem_done(candidates, asdict(ctx.model.meter))
         count += len(candidates)

@@ -157,6 +157,13 @@ class Store:
     def finish_run(self, run_id: str) -> None:
         self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), run_id))
 
+    def add_energy(self, run_id: str, joules: float) -> None:
+        """Energy measured while the run (or a resumed part of it) was going."""
+        environment = self.run(run_id)["environment"]
+        environment["energy_j"] = (environment.get("energy_j") or 0.0) + joules
+        self.db.execute("UPDATE runs SET environment = ? WHERE id = ?",
+                        (json.dumps(environment), run_id))
+
     # ------------------------------------------------------------------ samples
     def add_samples(self, run_id: str, rows: Iterable[tuple[str, int, str, str]]) -> None:
         with self._transaction():
@@ -261,6 +268,35 @@ class Store:
         keys = [d[0] for d in cursor.description]
         for row in cursor:
             yield dict(zip(keys, row, strict=True))
+
+    def candidates(self, run_id: str) -> list[dict]:
+        """One row per candidate (task, sample): its verdict per suite and overall, what its
+        attempts cost (calls, tokens, model seconds) and what its runs took, and every score."""
+        rows: dict[tuple[str, int], dict] = {}
+        for v in self.verdicts(run_id):
+            row = rows.setdefault((v["task_id"], v["sample"]), {
+                "run_id": run_id, "task_id": v["task_id"], "sample": v["sample"],
+                "status": Status.PASSED.value, "sandbox_cpu_s": 0.0, "sandbox_wall_s": 0.0,
+                "max_rss_kb": 0})
+            row[f"{v['suite']}_status"] = v["status"]
+            row[f"{v['suite']}_tests"] = f"{v['tests_passed']}/{v['tests_total']}"
+            if row["status"] == Status.PASSED.value and v["status"] != Status.PASSED.value:
+                row["status"] = v["status"]  # the first suite that did not pass decides
+            row["sandbox_cpu_s"] += v["cpu_s"] or 0.0
+            row["sandbox_wall_s"] += v["wall_s"] or 0.0
+            row["max_rss_kb"] = max(row["max_rss_kb"], v["max_rss_kb"] or 0)
+        for task, sample, calls, tokens_in, tokens_out, model_s, hits in self.db.execute(
+                "SELECT task_id, sample, COUNT(*), SUM(tokens_in), SUM(tokens_out), "
+                "SUM(CASE WHEN cached THEN 0 ELSE latency_s END), SUM(cached) FROM attempts "
+                "WHERE run_id = ? GROUP BY task_id, sample", (run_id,)):
+            if (task, sample) in rows:
+                rows[(task, sample)].update(model_calls=calls, tokens_in=tokens_in,
+                                            tokens_out=tokens_out, model_s=model_s,
+                                            cache_hits=hits)
+        for key, values in self.scores(run_id).items():
+            if key in rows:
+                rows[key].update(values)
+        return [rows[key] for key in sorted(rows)]
 
     def counts(self, run_id: str, suite: str) -> dict[str, tuple[int, int]]:
         """problem -> (samples, samples passed) for one suite."""

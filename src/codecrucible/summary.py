@@ -3,9 +3,11 @@ files other tools consume (a JSON summary and one JSON line per verdict)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
+from codecrucible import cost
 from codecrucible.passk import mean_pass_at_k, pass_at_k, usable_k
 from codecrucible.store import Store
 
@@ -38,10 +40,30 @@ def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> d
                "unjudgeable": run["environment"].get("unjudgeable") or {}}
     if run["kind"] == "run":
         summary["usage"] = store.usage(run_id)
+    if run["kind"] == "run":
+        rows, prices_error = candidate_rows(store, run)
+        summary["cost"] = cost.per_solved(rows) | {
+            "energy_source": run["environment"].get("energy", "not measured")}
+        if prices_error:
+            summary["cost"]["prices_error"] = prices_error
     scores = store.scores(run_id)
     if scores:
         summary["judges"] = judge_summary(scores, store.passed_samples(run_id))
     return summary
+
+
+def candidate_rows(store: Store, run: dict) -> tuple[list[dict], str | None]:
+    """One row per candidate with its costs (``cost.add_costs``); and the price table's error,
+    if it could not be read (the rows then have no money column)."""
+    rows = store.candidates(run["id"])
+    try:
+        table = cost.load_prices()
+        error = None
+    except ValueError as err:
+        table, error = {}, str(err)
+    if run["kind"] == "run":
+        cost.add_costs(rows, run["config"]["model"], run["environment"].get("energy_j"), table)
+    return rows, error
 
 
 def judge_summary(scores: dict[tuple[str, int], dict[str, float]],
@@ -119,3 +141,20 @@ def write_details(store: Store, run_id: str, path: Path) -> int:
             out.write(json.dumps(row) + "\n")
             count += 1
     return count
+
+
+def write_candidates(rows: list[dict], path: Path) -> int:
+    """All scores, one row per candidate, as CSV (``.csv``) or JSON Lines (anything else).
+    Rows of different runs may hold different columns; CSV gets the union, blanks elsewhere."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".csv":
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        with open(path, "w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        with open(path, "w") as out:
+            for row in rows:
+                out.write(json.dumps(row) + "\n")
+    return len(rows)

@@ -39,6 +39,8 @@ class Assessment:
 
 StaticJudge = Callable[[Sequence[str]], list[Assessment]]
 _JUDGES: dict[str, StaticJudge] = {}
+# Judges that run the program, in the sandbox, through a run's judge (``efficiency.py``).
+RUNNING_JUDGES = ("efficiency",)
 
 
 def register_judge(name: str) -> Callable[[StaticJudge], StaticJudge]:
@@ -50,7 +52,7 @@ def register_judge(name: str) -> Callable[[StaticJudge], StaticJudge]:
 
 def names() -> list[str]:
     _load_builtins()
-    return sorted(_JUDGES)
+    return sorted([*_JUDGES, *RUNNING_JUDGES])
 
 
 def parse_selection(text: str) -> tuple[str, ...]:
@@ -68,10 +70,10 @@ def parse_selection(text: str) -> tuple[str, ...]:
 
 
 def assess(chosen: Sequence[str], programs: Sequence[str]) -> list[Assessment]:
-    """Every chosen judge on every program; one merged ``Assessment`` per program."""
+    """Every chosen static judge on every program; one merged ``Assessment`` per program."""
     _load_builtins()
     out = [Assessment() for _ in programs]
-    for name in chosen:
+    for name in (name for name in chosen if name in _JUDGES):
         for merged, assessment in zip(out, _JUDGES[name](programs), strict=True):
             merged.merge(assessment)
     return out
@@ -83,4 +85,5 @@ def _load_builtins(_done: list[bool] = []) -> None:  # noqa: B006 - import once
         _done.append(True)
 
 
-__all__ = ["Assessment", "Finding", "assess", "names", "parse_selection", "register_judge"]
+__all__ = ["RUNNING_JUDGES", "Assessment", "Finding", "assess", "names", "parse_selection",
+           "register_judge"]

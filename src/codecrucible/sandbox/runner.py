@@ -1,11 +1,12 @@
 """What runs inside the confined child, after every isolation layer is in place.
 
-Four kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
+Five kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
 calls its entry point on each test input, writing one answer line per test (never a verdict:
 the child is never told the expected answers); ``record`` runs test statements against a
 reference solution and records every call they make (calibration); ``program`` runs a whole
 program and answers once, either with the value it printed last (MTPB) or with the fact that
-it ran to its end (a benchmark's own checker that raises on a wrong answer, as in DS-1000).
+it ran to its end (a benchmark's own checker that raises on a wrong answer, as in DS-1000);
+``profile`` times a correct program's entry point on chosen inputs (the efficiency judge).
 
 Answer lines go to ``RESULT_FD``: ``[index, value, exception, seconds]`` in wire encoding.
 """
@@ -178,5 +179,43 @@ def _run_program(job: dict) -> None:
             _send([0, None, f"Unserializable:{err}"[:200], None])
 
 
+def _run_profile(job: dict) -> None:
+    """Time the entry point on each input: ``repeat`` calls, each on a fresh copy of the
+    arguments, CPU time per call; one line per input with the median in nanoseconds. Then the
+    peak of Python allocations during one call on the last input (tracemalloc), on its own
+    line, so that tracing does not slow the timed calls."""
+    entry, _ = _load_entry(job)
+    write_all(RESULT_FD, LOADED)
+
+    # The calling thread's CPU time: under the sandbox's CPU rlimit the process-wide clock
+    # advances only at scheduler ticks here, the thread clock to the nanosecond.
+    def clock() -> int:
+        return time.clock_gettime_ns(time.CLOCK_THREAD_CPUTIME_ID)
+    for index, raw in enumerate(job["tests"]):
+        times = []
+        try:
+            for _ in range(int(job.get("repeat", 5))):
+                args = wire.loads(raw)
+                started = clock()
+                entry(*args)
+                times.append(clock() - started)
+        except BaseException as err:
+            _send([index, None, type(err).__name__, None])
+            continue
+        times.sort()
+        _send([index, times[len(times) // 2], None, None])
+    if job["tests"]:
+        import tracemalloc
+        args = wire.loads(job["tests"][-1])
+        tracemalloc.start()
+        try:
+            entry(*args)
+            _send(["peak_bytes", tracemalloc.get_traced_memory()[1], None, None])
+        except BaseException as err:
+            _send(["peak_bytes", None, type(err).__name__, None])
+        finally:
+            tracemalloc.stop()
+
+
 RUNNERS = {"script": _run_script, "calls": _run_calls, "record": _run_record,
-           "program": _run_program}
+           "program": _run_program, "profile": _run_profile}

@@ -243,7 +243,7 @@ class _Watch:
         # stuck in its first test is stopped after that test's window, not the load allowance.
         # The hard deadline caps the sum.
         self.test_limits = job.get("test_limits") or []
-        self.loading = job.get("kind") == "calls"
+        self.loading = job.get("kind") in ("calls", "profile")
         self.deadline = started + float(limits.get("load_s", limits.get("wall_s", 10)))
         self.hard_deadline = started + float(limits.get("wall_s", 3600))
         self.streams = {out_r: bytearray(), err_r: bytearray()}

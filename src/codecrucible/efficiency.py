@@ -1,0 +1,155 @@
+"""The efficiency judge: how much CPU time and memory a correct candidate needs, relative to
+the benchmark's reference solution, on the task's heaviest inputs.
+
+The inputs are the task's ``INPUTS`` largest test inputs (for EvalPlus data, plus inputs), and
+the largest one scaled up: its list, tuple and string arguments repeated until they hold about
+``SCALED_LENGTH`` items, because benchmark inputs are small enough that a quadratic solution and
+a linear one take the same microseconds. The scaled input is used only if the reference accepts
+it (EvalPlus references check the task's input contract), and only its cost is measured.
+Repetition can make an input degenerate (duplicates everywhere): a solution that stops at the
+first duplicate then looks fast. EvalPerf's generated performance inputs would be better; they
+are not part of the offline data.
+
+Candidate and reference each run in the sandbox: every input ``REPEAT`` times on a fresh copy of
+the arguments, keeping the median CPU time per call (the calling thread's CPU time, so waiting
+for the machine does not count, and neither do threads a call starts); then the peak of Python
+allocations during one call on the heaviest input (tracemalloc). Instruction counts would be
+more repeatable, but need hardware performance counters, which a VM without a PMU (this host)
+does not offer; the metric used is recorded with the run (``METRIC``).
+
+Scores: ``efficiency.cpu_ratio`` (candidate's summed medians over the reference's; 1 is as
+fast, 2 is twice as slow), ``efficiency.cpu_ratio_min`` / ``_max`` over the inputs (the
+spread), ``efficiency.peak_kib`` and ``efficiency.memory_ratio``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+from codecrucible.calibrate import TaskTests, TimeLimits
+from codecrucible.records import Problem
+from codecrucible.sandbox import wire
+
+INPUTS = 5
+REPEAT = 5
+SCALED_LENGTH = 2000
+METRIC = (f"median thread CPU time of {REPEAT} calls on each of the {INPUTS} largest inputs and "
+          f"the largest scaled to ~{SCALED_LENGTH} items; memory: tracemalloc peak")
+_FLOOR_NS = 1_000  # a reference faster than a microsecond is measured as one
+
+
+def heaviest(tests: TaskTests, count: int = INPUTS) -> list[int]:
+    """The indices of the largest inputs (their encoded size; the reference's time breaks
+    ties), heaviest last. Size, not the reference's time, picks them: calibration times one
+    call each, and at microseconds that is noise."""
+    order = sorted(range(tests.total), key=lambda i: (len(tests.args[i]), tests.ref_s[i]))
+    return order[-count:]
+
+
+def scaled(encoded_args: str) -> str | None:
+    """The arguments with each list, tuple and string repeated to about SCALED_LENGTH items;
+    None when there is nothing to scale."""
+    args = wire.loads(encoded_args)
+    if type(args) not in (list, tuple):
+        return None
+    grown, changed = [], False
+    for arg in args:
+        if type(arg) in (list, tuple, str) and 0 < len(arg) < SCALED_LENGTH:
+            arg = arg * math.ceil(SCALED_LENGTH / len(arg))
+            changed = True
+        grown.append(arg)
+    return wire.dumps(tuple(grown)) if changed else None
+
+
+def workload(tests: TaskTests) -> list[str]:
+    """The encoded inputs a profile runs: the largest tests, then the largest scaled."""
+    chosen = [tests.args[i] for i in heaviest(tests)]
+    bigger = scaled(chosen[-1]) if chosen else None
+    return chosen + ([bigger] if bigger else [])
+
+
+def profile_job(problem: Problem, inputs: list[str], code: str, limits: TimeLimits,
+                memory_mb: int) -> dict:
+    # Generous windows: what is measured is how long the calls take, not whether they end
+    # within a test's limit; the scaled input may take a quadratic solution seconds.
+    windows = [REPEAT * (limits.plus_floor_s + 2.0) for _ in inputs]
+    windows.append(windows[-1] if windows else 1.0)  # the traced call's own window
+    wall = limits.load_s + sum(windows)
+    return {"kind": "profile", "code": code, "entry": problem.entry_point,
+            "tests": inputs, "repeat": REPEAT,
+            "test_limits": windows,
+            "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
+                       "memory_mb": memory_mb, "output_bytes": 1 << 20,
+                       "result_bytes": 1 << 20}}
+
+
+def measurements(result: dict) -> tuple[list[int], int | None] | None:
+    """Median nanoseconds per input and the peak bytes; None if any input failed."""
+    times, peak = [], None
+    for line in result.get("frames", []):
+        index, value, error, _ = json.loads(line)
+        if error is not None or value is None:
+            return None
+        if index == "peak_bytes":
+            peak = value
+        else:
+            times.append(value)
+    return (times, peak) if times else None
+
+
+def scores(candidate: tuple[list[int], int | None],
+           reference: tuple[list[int], int | None]) -> dict[str, float]:
+    (mine, my_peak), (theirs, their_peak) = candidate, reference
+    if len(mine) != len(theirs):
+        return {}
+    ratios = [m / max(t, _FLOOR_NS) for m, t in zip(mine, theirs, strict=True)]
+    out = {"efficiency.cpu_ratio": sum(mine) / max(sum(theirs), _FLOOR_NS),
+           "efficiency.cpu_ratio_min": min(ratios), "efficiency.cpu_ratio_max": max(ratios)}
+    if my_peak is not None:
+        out["efficiency.peak_kib"] = my_peak / 1024
+        if their_peak:
+            out["efficiency.memory_ratio"] = my_peak / their_peak
+    return out
+
+
+class Efficiency:
+    """Profiles correct candidates through a ``Judge``'s sandbox; the reference is profiled
+    once per task, on first need."""
+
+    def __init__(self, judge, limits: TimeLimits, memory_mb: int):
+        self.judge, self.limits, self.memory_mb = judge, limits, memory_mb
+        self._references: dict[str, tuple[list[str], tuple] | None] = {}
+        self._lock = threading.Lock()
+
+    def applies(self, problem: Problem, tests: TaskTests) -> bool:
+        return problem.check == "calls" and not tests.error and tests.total > 0
+
+    def assess(self, task_id: str, code: str) -> dict[str, float]:
+        problem, tests = self.judge.problems[task_id], self.judge.tests[task_id]
+        if not self.applies(problem, tests):
+            return {}
+        reference = self._reference(task_id)
+        if reference is None:
+            return {}
+        inputs, expected = reference
+        mine = measurements(self._profile(problem, inputs, code))
+        return scores(mine, expected) if mine else {}
+
+    def _reference(self, task_id: str) -> tuple[list[str], tuple] | None:
+        """The inputs to profile on, and the reference's measurements on them."""
+        with self._lock:
+            if task_id not in self._references:
+                problem, tests = self.judge.problems[task_id], self.judge.tests[task_id]
+                inputs = workload(tests)
+                measured = measurements(self._profile(problem, inputs, problem.reference))
+                if measured is None and len(inputs) > INPUTS:
+                    inputs = inputs[:-1]  # the reference refuses the scaled input
+                    measured = measurements(self._profile(problem, inputs, problem.reference))
+                self._references[task_id] = (inputs, measured) if measured else None
+            return self._references[task_id]
+
+    def _profile(self, problem: Problem, inputs: list[str], code: str) -> dict:
+        job = profile_job(problem, inputs, code, self.limits, self.memory_mb)
+        return self.judge.run(job).result()

@@ -21,7 +21,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF $(call has,avx,AVX) $(call has,avx2,AVX2)
 # Offline benchmark data: ../shared/datasets when it exists (tests and CI), else download on use.
 export CRUCIBLE_DATA_DIR ?= $(abspath $(wildcard ../shared/datasets))
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv browser clean
 
 $(PY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ demo: $(PY)
 	$(VENV)/bin/crucible eval examples/out/humaneval-mix.jsonl -b humaneval+ --store examples/out/demo.db \
 	    --summary examples/out/summary.json --details examples/out/verdicts.jsonl
 
-test: $(PY)
+# The HTML report is tested in a real headless browser: Debian's chromium, installed once.
+browser:
+	@command -v chromium >/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: $(PY) browser
 	$(PY) -m pytest -q
 
 clean:

@@ -15,6 +15,9 @@ from codecrucible.judging import Judge
 from codecrucible.oracle import mtpb_equal
 from codecrucible.records import Status
 
+# Module fixtures run the embedded model; their time counts against the first test's limit.
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def episodes(data_dir):

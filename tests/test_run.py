@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 CRUCIBLE = str(Path(sys.executable).with_name("crucible"))
+# Module fixtures run the embedded model; their time counts against the first test's limit.
+pytestmark = pytest.mark.timeout(900)
 FIRST3 = ("--task", "HumanEval/0", "--task", "HumanEval/2", "--task", "HumanEval/4")
 
 

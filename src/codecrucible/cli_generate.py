@@ -212,6 +212,9 @@ def report(
     csv_path: Path | None = typer.Option(None, "--csv", help="Write every candidate's "
                                          "verdicts, costs and scores here, one row each."),
     jsonl_path: Path | None = typer.Option(None, "--jsonl", help="The same as JSON Lines."),
+    html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML "
+                                          "page: the runs, pass@1 against cost, every judge's "
+                                          "distribution and each problem's programs."),
 ):
     """Compare runs side by side: pass@k per suite, statuses, tokens and time.
 
@@ -222,6 +225,8 @@ def report(
       crucible report 3f2a9c1b7d4e 8e1d0c2b5a6f
 
       crucible report 3f2a9c1b7d4e --csv scores.csv --jsonl scores.jsonl
+
+      crucible report RUN_A RUN_B RUN_C --html report.html
     """
     from codecrucible import summary as summaries
     from codecrucible.store import Store
@@ -247,6 +252,10 @@ def report(
                     for row in summaries.candidate_rows(db, db.run(r["run_id"]))[0]]
             count = summaries.write_candidates(rows, path)
             console.print(f"wrote {count} candidates to {path}")
+    if html_path is not None:
+        from codecrucible import report_html
+        report_html.write(db, [r["run_id"] for r in reports], html_path)
+        console.print(f"wrote {html_path} (self-contained; open it in any browser)")
 
 
 def _print_run_list(reports: list[dict]) -> None:

@@ -271,7 +271,9 @@ class Store:
 
     def candidates(self, run_id: str) -> list[dict]:
         """One row per candidate (task, sample): its verdict per suite and overall, what its
-        attempts cost (calls, tokens, model seconds) and what its runs took, and every score."""
+        attempts cost (calls, tokens, model seconds) and what its runs took, and every score.
+        An answer served from the response cache is charged what it cost when it was made:
+        the candidate's cost does not depend on whether this run or an earlier one paid it."""
         rows: dict[tuple[str, int], dict] = {}
         for v in self.verdicts(run_id):
             row = rows.setdefault((v["task_id"], v["sample"]), {
@@ -279,6 +281,8 @@ class Store:
                 "status": Status.PASSED.value, "sandbox_cpu_s": 0.0, "sandbox_wall_s": 0.0,
                 "max_rss_kb": 0})
             row[f"{v['suite']}_status"] = v["status"]
+            if v["first_failure"] and "first_failure" not in row:
+                row["first_failure"] = v["first_failure"]
             row[f"{v['suite']}_tests"] = f"{v['tests_passed']}/{v['tests_total']}"
             if row["status"] == Status.PASSED.value and v["status"] != Status.PASSED.value:
                 row["status"] = v["status"]  # the first suite that did not pass decides
@@ -287,7 +291,7 @@ class Store:
             row["max_rss_kb"] = max(row["max_rss_kb"], v["max_rss_kb"] or 0)
         for task, sample, calls, tokens_in, tokens_out, model_s, hits in self.db.execute(
                 "SELECT task_id, sample, COUNT(*), SUM(tokens_in), SUM(tokens_out), "
-                "SUM(CASE WHEN cached THEN 0 ELSE latency_s END), SUM(cached) FROM attempts "
+                "SUM(latency_s), SUM(cached) FROM attempts "
                 "WHERE run_id = ? GROUP BY task_id, sample", (run_id,)):
             if (task, sample) in rows:
                 rows[(task, sample)].update(model_calls=calls, tokens_in=tokens_in,
@@ -297,6 +301,20 @@ class Store:
             if key in rows:
                 rows[key].update(values)
         return [rows[key] for key in sorted(rows)]
+
+    def programs(self, run_id: str) -> dict[tuple[str, int], str]:
+        """Each candidate's program, as judged."""
+        return {(task, sample): code for task, sample, code in self.db.execute(
+            "SELECT task_id, sample, code FROM samples WHERE run_id = ?", (run_id,))}
+
+    def findings(self, run_id: str) -> dict[tuple[str, int], list[dict]]:
+        out: dict[tuple[str, int], list[dict]] = {}
+        cursor = self.db.execute("SELECT task_id, sample, judge, rule, line, severity, cwe, "
+                                 "message FROM findings WHERE run_id = ? ORDER BY line", (run_id,))
+        keys = [d[0] for d in cursor.description][2:]
+        for task, sample, *rest in cursor:
+            out.setdefault((task, sample), []).append(dict(zip(keys, rest, strict=True)))
+        return out
 
     def counts(self, run_id: str, suite: str) -> dict[str, tuple[int, int]]:
         """problem -> (samples, samples passed) for one suite."""

@@ -1250,24 +1250,28 @@ def test_non_root_pool_cannot_chmod_the_users_files(non_root_run):
 @pytest.mark.skipif(os.geteuid() != 0, reason="the memory cgroup needs root here")
 def test_memory_limit_covers_the_whole_job(pool):
     result = run_hostile(pool, script("""
-        import os
+        import os, time
         r, w = os.pipe()
+        hold_r, hold_w = os.pipe()  # children hold their block until this closes
         kids = []
         for _ in range(4):
             pid = os.fork()
             if pid == 0:
                 try:
+                    os.close(hold_w)
                     block = b"\\1" * (150 << 20)
                     os.write(w, b"1")
-                    import time; time.sleep(0.5)
+                    os.read(hold_r, 1)  # all four hold at once, however slow the machine
                 finally:
                     os._exit(0)
             kids.append(pid)
+        time.sleep(2)
+        os.close(hold_w)
         for pid in kids:
             os.waitpid(pid, 0)
         os.close(w)
         print("held_mb", 150 * len(os.read(r, 64)), flush=True)
-    """, wall_s=5))
+    """, wall_s=8))
     held = int(result["stdout"].split()[1])
     assert held <= LIMITS["memory_mb"], f"{held} MB held at once under memory_mb=256"
 

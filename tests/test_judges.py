@@ -75,7 +75,7 @@ def test_style_counts_lint_and_naming_findings_per_100_lines():
 
 
 def test_judge_selection():
-    assert judges.parse_selection("all") == ("maintainability", "security", "style")
+    assert judges.parse_selection("all") == ("efficiency", "maintainability", "security", "style")
     assert judges.parse_selection("none") == ()
     assert judges.parse_selection("security,style") == ("security", "style")
     with pytest.raises(ValueError, match="unknown judge 'speed'"):

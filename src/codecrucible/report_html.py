@@ -167,7 +167,9 @@ def _frontier(runs: list[dict]) -> str:
         color = _COLORS[i % len(_COLORS)]
         parts.append(f'<circle cx={sx(x):.1f} cy={sy(y):.1f} r=5 fill="{color}">'
                      f'<title>{esc(name)}: pass@1 {100 * y:.1f}, {x:.2f} s</title></circle>'
-                     f'<text x={sx(x) + 8:.1f} y={sy(y) - 6:.1f}>{esc(name)}</text>')
+                     # labels of nearby points alternate above and below them
+                     f'<text x={sx(x) + 8:.1f} y={sy(y) + (-6 if i % 2 == 0 else 16):.1f}>'
+                     f'{esc(name)}</text>')
     parts.append("</svg>")
     on = ", ".join(esc(name) for name, _, _ in frontier)
     return (f"<h2>pass@1 against cost</h2>{''.join(parts)}"

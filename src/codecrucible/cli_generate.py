@@ -66,8 +66,8 @@ def run(
     libraries: str | None = typer.Option(None, "--libraries", help="ds1000 only: "
                                          "comma-separated libraries, e.g. numpy,pandas."),
     judges: str = typer.Option("none", "--judges", help="Judges beyond correctness for every "
-                               "candidate: all, none, or a list of maintainability, style, "
-                               "security."),
+                               "candidate: all, none, or a list of efficiency, "
+                               "maintainability, style, security."),
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID",
                                       help="Continue an interrupted run with its own settings."),
     store: Path | None = typer.Option(None, "--store", help=_STORE_HELP),
@@ -91,6 +91,8 @@ def run(
       crucible run -b mtpb -s multiturn     (turn by turn, as in the CodeGen paper)
 
       crucible run -b ds1000 --libraries numpy,pandas
+
+      crucible run -b humaneval+ --judges all
 
       crucible run --resume 3f2a9c1b7d4e
     """

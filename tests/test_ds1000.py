@@ -120,3 +120,19 @@ def test_bad_libraries_are_one_line_and_exit_2(args, message, tmp_path, data_dir
     result = crucible("run", *args, "--store", str(tmp_path / "x.db"), "--data-dir",
                       str(data_dir))
     assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_a_chat_answer_is_fitted_to_the_slot(problems):
+    from codecrucible.extract import fit_to_slot
+    by_id = {p.task_id: p for p in problems}
+    top = by_id["DS1000/300"].metadata
+    answer = ("import numpy as np\n\na = np.array([1,2,3,4,5])\np = 25\n"
+              "result = np.percentile(a, p)\n")
+    # The setup the model repeated would overwrite the test's inputs: it goes, imports stay.
+    assert fit_to_slot(answer, top["setup"], top["slot_function"]) == (
+        "import numpy as np\nresult = np.percentile(a, p)\n")
+    body = by_id["DS1000/700"].metadata
+    assert body["slot_function"] == "f"
+    answer = "import tensorflow as tf\n\ndef f(x=example_x):\n    y = x * 2\n    return y\n"
+    assert fit_to_slot(answer, body["setup"], "f") == "    y = x * 2\n    return y\n"
+    assert fit_to_slot("return x\n", body["setup"], "f") == "    return x\n"

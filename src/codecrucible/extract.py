@@ -79,6 +79,33 @@ def extract_script(text: str) -> str | None:
     return code + "\n" if code.strip() else None
 
 
+def fit_to_slot(code: str, setup: str, slot_function: str | None = None) -> str:
+    """A chat answer reshaped into the code a slot expects (DS-1000): chat models tend to
+    repeat the problem's setup before their solution, which would overwrite the test's inputs,
+    so top-level statements that also appear in ``setup`` are dropped (imports stay). When the
+    slot is the body of ``slot_function``, the answer's own definition of that function gives
+    the body; an answer without one is indented into it."""
+    tree = _parse(code)
+    if tree is None:
+        return code
+    lines = code.split("\n")
+    if slot_function:
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == slot_function and node.body:
+                body = lines[node.body[0].lineno - 1:node.end_lineno]
+                indent = min(len(line) - len(line.lstrip()) for line in body if line.strip())
+                return "\n".join("    " + line[indent:] if line.strip() else ""
+                                 for line in body) + "\n"
+    seen = {ast.dump(node) for node in (_parse(setup) or ast.Module(body=[])).body}
+    kept = [_segment(lines, node) for node in tree.body
+            if isinstance(node, _IMPORTS) or ast.dump(node) not in seen]
+    result = "\n".join(kept) + "\n"
+    if slot_function:
+        result = "".join("    " + line + "\n" if line.strip() else "\n"
+                         for line in result.split("\n")[:-1])
+    return result
+
+
 # Where the CodeGen sampler cuts a base model's answer to one turn: at a comment line, the end
 # of text, a docstring-like line, or two blank lines.
 _TURN_END = re.compile(r"^#|<\|endoftext\|>|^'''|^\"\"\"|\n\n\n", re.MULTILINE)

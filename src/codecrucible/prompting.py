@@ -49,7 +49,11 @@ def program(problem: Problem, request: Request, text: str) -> str | None:
     For a problem with a harness, that is the code that goes into it (``Problem.program``)."""
     if problem.check != "calls":
         if request.is_chat:
-            return extract.extract_script(request.prefill + text)
+            code = extract.extract_script(request.prefill + text)
+            if code and problem.harness is not None and "setup" in problem.metadata:
+                code = extract.fit_to_slot(code, problem.metadata["setup"],
+                                           problem.metadata.get("slot_function"))
+            return code if code and code.strip() else None
         if problem.harness is not None:
             return text if text.strip() else None
         return request.prompt + text if text.strip() else None

@@ -58,6 +58,7 @@ def problem(record: dict) -> Problem:
     instruction = record["prompt"].rstrip()
     if instruction.endswith("<code>"):
         instruction = instruction[:-len("<code>")].rstrip()
+    setup = _code_in_prompt(record["prompt"])
     return Problem(
         task_id=f"DS1000/{meta['problem_id']}", benchmark="ds1000", prompt=record["prompt"],
         instruction=instruction + "\n" + CHAT_ASK, entry_point="",
@@ -65,9 +66,8 @@ def problem(record: dict) -> Problem:
         metadata={"library": meta["library"], "library_problem_id": meta["library_problem_id"],
                   "groups": {"library": meta["library"],
                              "perturbation": meta["perturbation_type"]},
-                  "stops": STOPS,
-                  "requires": sorted(imported_modules(context) | imported_modules(
-                      _code_in_prompt(record["prompt"])))})
+                  "stops": STOPS, "setup": setup, "slot_function": _slot_function(setup),
+                  "requires": sorted(imported_modules(context) | imported_modules(setup))})
 
 
 def imported_modules(code: str) -> set[str]:
@@ -91,6 +91,18 @@ def imported_modules(code: str) -> set[str]:
                     and "import " in node.value:
                 sources.append(node.value)
     return found
+
+
+def _slot_function(setup: str) -> str | None:
+    """The function whose body is the solution's slot, when the prompt ends inside one
+    (``def f(x=example_x):`` followed by indented comments)."""
+    last_def = None
+    for line in setup.rstrip().split("\n"):
+        if line.startswith("def "):
+            last_def = line[4:].split("(")[0].strip()
+        elif line.strip() and not line[:1].isspace():
+            last_def = None
+    return last_def
 
 
 def _code_in_prompt(prompt: str) -> str:

@@ -39,6 +39,20 @@ def _samples(db: Path) -> int:
         return 0
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _module_cache(tmp_path_factory):
+    """These tests check what the model itself returns and when the cache answers instead: they
+    get a response cache of their own, so answers that other modules' runs left in the
+    session's cache are not served here."""
+    previous = os.environ["CRUCIBLE_CACHE_DIR"]
+    private = tmp_path_factory.mktemp("run-cache")
+    (private / "models").symlink_to((Path(previous) / "models").resolve(),
+                                    target_is_directory=True)
+    os.environ["CRUCIBLE_CACHE_DIR"] = str(private)
+    yield
+    os.environ["CRUCIBLE_CACHE_DIR"] = previous
+
+
 def run_id_of(output: str) -> str:
     return re.search(r"run ([0-9a-f]{12}) is in", output).group(1)
 

@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from codecrucible import benchmarks, calibrate, cost, efficiency, judges, strategies
@@ -136,31 +137,40 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
             problems = [p for p in problems if p.task_id not in unjudgeable]
             run_id = resume_id or store.create_run(
                 "run", bench.name, config.key(), asdict(config),
-                fingerprint(pool.layers) | {"model": model.describe(),
-                                            "model_identity": model.identity,
-                                            "data_sha256": data_key,
-                                            "time_limits": asdict(config.limits),
-                                            "skipped": skipped,
-                                            "unjudgeable": unjudgeable,
-                                            "groups": benchmarks.groups_of(problems),
-                                            "efficiency_metric": efficiency.METRIC
-                                            if "efficiency" in config.judges else None,
-                                            "energy": "RAPL" if cost.rapl_joules() is not None
-                                            else "not measured: no readable RAPL counters"})
-            joules_before = cost.rapl_joules()
+                _environment(pool, model, config, data_key, problems, skipped, unjudgeable))
             try:
-                written, done = _generate_and_judge(problems, tests, pool, config, model, store,
-                                                    run_id, progress)
-                store.finish_run(run_id)
-                joules_after = cost.rapl_joules()
-                if joules_before is not None and joules_after is not None:
-                    store.add_energy(run_id, joules_after - joules_before)
+                with _energy(store, run_id):
+                    written, done = _generate_and_judge(problems, tests, pool, config, model,
+                                                        store, run_id, progress)
+                    store.finish_run(run_id)
             except KeyboardInterrupt:
                 raise RunInterrupted(run_id) from None
         return RunResult(run_id, resume_id is not None, written, len(done), unjudgeable,
                          asdict(model.meter), skipped)
     finally:
         model.close()
+
+
+def _environment(pool, model, config: RunConfig, data_key: str, problems, skipped: dict,
+                 unjudgeable: dict) -> dict:
+    """What a run's results depend on besides its configuration, recorded with it."""
+    return fingerprint(pool.layers) | {
+        "model": model.describe(), "model_identity": model.identity, "data_sha256": data_key,
+        "time_limits": asdict(config.limits), "skipped": skipped, "unjudgeable": unjudgeable,
+        "groups": benchmarks.groups_of(problems),
+        "efficiency_metric": efficiency.METRIC if "efficiency" in config.judges else None,
+        "energy": "RAPL" if cost.rapl_joules() is not None
+        else "not measured: no readable RAPL counters"}
+
+
+@contextmanager
+def _energy(store: Store, run_id: str):
+    """Adds the energy the machine's RAPL counters saw while the block ran, if readable."""
+    before = cost.rapl_joules()
+    yield
+    after = cost.rapl_joules()
+    if before is not None and after is not None:
+        store.add_energy(run_id, after - before)
 
 
 def _generate_and_judge(problems, tests, pool, config: RunConfig, model, store: Store,

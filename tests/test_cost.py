@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from codecrucible import cost
@@ -50,3 +52,13 @@ def test_cost_per_solved_problem_charges_every_candidate():
     assert total["tokens_out_per_solved"] == 150
     assert total["energy_j_per_solved"] == pytest.approx(100.0)
     assert total["usd_per_solved"] == pytest.approx(0.1)
+
+
+def test_the_energy_meter_measures_a_busy_block():
+    """RAPL where readable, else codecarbon's estimate (the test extra installs it)."""
+    assert cost.energy_source().startswith(("RAPL", "codecarbon"))
+    with cost.EnergyMeter() as meter:
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            pass
+    assert meter.joules is not None and 0 < meter.joules < 2 * 1000  # under a kilowatt

@@ -2,18 +2,20 @@
 money.
 
 Tokens and model time come from the attempts (every round of every strategy is charged to its
-problem), sandbox CPU time from the verdicts. Energy is measured, not estimated: the machine's
-RAPL counters (``/sys/class/powercap/intel-rapl*``), read at a run's start and end, where the
-kernel lets this user read them; elsewhere the run says "not measured" rather than guessing
-from a nominal TDP. A run's energy is shared among its candidates in proportion to the model
-and sandbox time each used. Money comes from a price table the user edits (JSON, ``--prices``
-or ``~/.config/codecrucible/prices.json``): per model pattern, prices per million input and
-output tokens and per hour of machine time.
+problem), sandbox CPU time from the verdicts. Energy comes from the machine's RAPL counters
+(``/sys/class/powercap/intel-rapl*``), read at a run's start and end, where the kernel lets
+this user read them. Elsewhere (VMs, most laptops without root) it is codecarbon's estimate,
+when the ``energy`` extra is installed: the CPU's power from its TDP and the machine's load,
+plus memory by size; the run records which of the two it is. A run's energy is shared among
+its candidates in proportion to the model and sandbox time each used. Money comes from a price
+table the user edits (JSON, ``$CRUCIBLE_PRICES`` or ``~/.config/codecrucible/prices.json``):
+per model pattern, prices per million input and output tokens and per hour of machine time.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -38,6 +40,46 @@ def rapl_joules(root: Path = POWERCAP) -> float | None:
         except (OSError, ValueError):
             continue
     return total if found else None
+
+
+def energy_source() -> str:
+    if rapl_joules() is not None:
+        return "RAPL counters (measured)"
+    if importlib.util.find_spec("codecarbon") is not None:
+        return "codecarbon estimate (CPU TDP x machine load, RAM by size; no RAPL here)"
+    return "not measured: no readable RAPL counters (pip install 'codecarbon' to estimate)"
+
+
+class EnergyMeter:
+    """The energy used while a block runs, in joules (``joules`` is None when not measured)."""
+
+    def __init__(self):
+        self.joules: float | None = None
+        self._rapl: float | None = None
+        self._tracker = None
+
+    def __enter__(self) -> EnergyMeter:
+        self._rapl = rapl_joules()
+        if self._rapl is None and importlib.util.find_spec("codecarbon") is not None:
+            import logging
+
+            from codecarbon import OfflineEmissionsTracker
+            logging.getLogger("codecarbon").setLevel(logging.ERROR)
+            # The whole machine, because the sandbox's programs run in other processes.
+            self._tracker = OfflineEmissionsTracker(
+                country_iso_code="USA", output_methods=[], log_level="error",
+                tracking_mode="machine", measure_power_secs=5)
+            self._tracker.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        if self._rapl is not None:
+            after = rapl_joules()
+            self.joules = after - self._rapl if after is not None else None
+        elif self._tracker is not None:
+            self._tracker.stop()
+            data = self._tracker.final_emissions_data
+            self.joules = data.energy_consumed * 3.6e6 if data is not None else None
 
 
 def prices_path() -> Path:

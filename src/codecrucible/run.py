@@ -159,18 +159,16 @@ def _environment(pool, model, config: RunConfig, data_key: str, problems, skippe
         "time_limits": asdict(config.limits), "skipped": skipped, "unjudgeable": unjudgeable,
         "groups": benchmarks.groups_of(problems),
         "efficiency_metric": efficiency.METRIC if "efficiency" in config.judges else None,
-        "energy": "RAPL" if cost.rapl_joules() is not None
-        else "not measured: no readable RAPL counters"}
+        "energy": cost.energy_source()}
 
 
 @contextmanager
 def _energy(store: Store, run_id: str):
-    """Adds the energy the machine's RAPL counters saw while the block ran, if readable."""
-    before = cost.rapl_joules()
-    yield
-    after = cost.rapl_joules()
-    if before is not None and after is not None:
-        store.add_energy(run_id, after - before)
+    """Adds the energy used while the block ran (RAPL, or codecarbon's estimate) to the run."""
+    with cost.EnergyMeter() as meter:
+        yield
+    if meter.joules is not None:
+        store.add_energy(run_id, meter.joules)
 
 
 def _generate_and_judge(problems, tests, pool, config: RunConfig, model, store: Store,

@@ -122,7 +122,9 @@ def _runs_table(runs: list[dict]) -> str:
             f"<td>{_num(spent.get('usd_per_solved'), 4)}</td>"
             f"<td>{_num(spent.get('energy_j_per_solved'), 0, ' J') or 'not measured'}</td>"
             "</tr>")
-    return head + "".join(rows) + "</table>"
+    sources = sorted({run.get("cost", {}).get("energy_source", "not measured") for run in runs})
+    return (head + "".join(rows) + "</table>"
+            + f"<p class=muted>energy: {esc('; '.join(sources))}</p>")
 
 
 def _num(value: float | None, digits: int, unit: str = "") -> str:

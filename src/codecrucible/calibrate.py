@@ -19,6 +19,7 @@ from pathlib import Path
 from codecrucible.benchmarks.data import cache_dir
 from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, wire
+from codecrucible.sandbox.verdict import last_line
 
 VERSION = 5
 _REFERENCE_LIMITS = {"wall_s": 300, "load_s": 300, "cpu_s": 300, "memory_mb": 2048,
@@ -139,10 +140,9 @@ def _task_tests(problem: Problem, result: dict) -> TaskTests:
         # What the reference printed (or that it completed) is the expected answer.
         frame = json.loads(result["frames"][0]) if result.get("frames") else None
         if frame is None or frame[2] is not None:
-            why = (result.get("stderr") or "").strip().splitlines()[-1:] or [
-                frame[2] if frame else "no answer"]
-            return TaskTests({}, [], [], [], None, error=f"the reference solution failed: "
-                                                         f"{why[0][:200]}")
+            why = last_line(result.get("stderr", "")) or (frame[2] if frame else "no answer")
+            return TaskTests({}, [], [], [], None,
+                             error=f"the reference solution failed: {why[:200]}")
         return TaskTests({"base": 1}, ["[]"], [json.dumps([frame[1], None])],
                          [float(result.get("wall_s") or 0.0)], None)
     if problem.inputs is not None:

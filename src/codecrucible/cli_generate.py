@@ -14,6 +14,7 @@ from codecrucible.benchmarks.data import DataError, resolve_data_dir
 from codecrucible.cli import (
     _DATA_HELP,
     _STORE_HELP,
+    MAX_GROUPS_SHOWN,
     _fail,
     _megabytes,
     _print_skipped,
@@ -27,7 +28,6 @@ from codecrucible.cli import (
 )
 from codecrucible.store import StoreError
 
-_MAX_GROUPS_SHOWN = 12
 _MODEL_HELP = ("embedded:NAME (see 'crucible models'), gguf:PATH[#sha256=HEX], "
                "openai:URL#MODEL or hf:PATH.")
 
@@ -295,7 +295,7 @@ def _comparison(reports: list[dict]) -> Table:
             for k, value in s["pass_at_k"].items():
                 put(f"{suite} {k}", i, f"{100 * value:.1f}")
             for dimension, groups in s.get("groups", {}).items():
-                if len(groups) > _MAX_GROUPS_SHOWN:
+                if len(groups) > MAX_GROUPS_SHOWN:
                     continue  # (MTPB's 115 problems): in the JSON summary, not the table
                 for group, g in groups.items():
                     put(f"{suite} {dimension} {group} pass@1 (n)", i,

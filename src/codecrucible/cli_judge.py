@@ -30,7 +30,7 @@ def judge(
     """
     from codecrucible import benchmarks, calibrate, judges
     from codecrucible.calibrate import TimeLimits
-    from codecrucible.efficiency import METRIC, Efficiency
+    from codecrucible.efficiency import Efficiency, metric
     from codecrucible.judging import Judge
     from codecrucible.sandbox import SandboxPool
 
@@ -70,7 +70,7 @@ def judge(
                                  "tests_total": v.tests_total, "first_failure": v.first_failure}
                          for suite, v in verdicts.items()},
             "scores": assessment.scores,
-            "efficiency_metric": METRIC if speed else None,
+            "efficiency_metric": metric() if speed else None,
             "findings": [vars(f) for f in assessment.findings]}))
         return
     table = Table(title=f"{path.name} on {task}")
@@ -83,7 +83,7 @@ def judge(
         table.add_row(name, f"{value:.3g}")
     out.print(table)
     if speed:
-        out.print(f"efficiency: {METRIC}; ratios are candidate / reference solution",
+        out.print(f"efficiency: {metric()}; ratios are candidate / reference solution",
                   highlight=False)
     failure = next((v.first_failure for v in verdicts.values() if v.first_failure), None)
     if failure:

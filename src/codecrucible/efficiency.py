@@ -1,5 +1,5 @@
-"""The efficiency judge: how much CPU time and memory a correct candidate needs, relative to
-the benchmark's reference solution, on the task's heaviest inputs.
+"""The efficiency judge: how much work and memory a correct candidate needs, relative to the
+benchmark's reference solution, on the task's heaviest inputs.
 
 The inputs are the task's ``INPUTS`` largest test inputs (for EvalPlus data, plus inputs), and
 the largest one scaled up: its list, tuple and string arguments repeated until they hold about
@@ -11,15 +11,17 @@ first duplicate then looks fast. EvalPerf's generated performance inputs would b
 are not part of the offline data.
 
 Candidate and reference each run in the sandbox: every input ``REPEAT`` times on a fresh copy of
-the arguments, keeping the median CPU time per call (the calling thread's CPU time, so waiting
-for the machine does not count, and neither do threads a call starts); then the peak of Python
-allocations during one call on the heaviest input (tracemalloc). Instruction counts would be
-more repeatable, but need hardware performance counters, which a VM without a PMU (this host)
-does not offer; the metric used is recorded with the run (``METRIC``).
+the arguments, keeping the median cost per call; then the peak of Python allocations during one
+call on the heaviest input (tracemalloc). The cost is the user-space instructions the calling
+thread retires (``perf_event_open``), which do not depend on what else the machine is doing;
+where the kernel cannot count them (a VM without a PMU, such as this project's CI host) it is
+the calling thread's CPU time, so waiting for the machine does not count, and neither do threads
+a call starts. ``metric()`` says which one this host gives; candidate and reference are only
+compared when they were measured the same way.
 
-Scores: ``efficiency.cpu_ratio`` (candidate's summed medians over the reference's; 1 is as
-fast, 2 is twice as slow), ``efficiency.cpu_ratio_min`` / ``_max`` over the inputs (the
-spread), ``efficiency.peak_kib`` and ``efficiency.memory_ratio``.
+Scores: ``efficiency.ratio`` (candidate's summed medians over the reference's; 1 is as cheap,
+2 twice as costly), ``efficiency.ratio_min`` / ``_max`` over the inputs (the spread),
+``efficiency.peak_kib`` and ``efficiency.memory_ratio``.
 """
 
 from __future__ import annotations
@@ -27,17 +29,32 @@ from __future__ import annotations
 import json
 import math
 import threading
+from typing import NamedTuple
 
 from codecrucible.calibrate import TaskTests, TimeLimits
 from codecrucible.records import Problem
-from codecrucible.sandbox import wire
+from codecrucible.sandbox import counters, wire
 
 INPUTS = 5
 REPEAT = 5
 SCALED_LENGTH = 2000
-METRIC = (f"median thread CPU time of {REPEAT} calls on each of the {INPUTS} largest inputs and "
-          f"the largest scaled to ~{SCALED_LENGTH} items; memory: tracemalloc peak")
-_FLOOR_NS = 1_000  # a reference faster than a microsecond is measured as one
+EVENT = "instructions"
+_FLOOR = 1_000  # a reference cheaper than a microsecond (or 1000 instructions) counts as that
+
+
+def metric(event: str = EVENT) -> str:
+    """What the judge measures on this host, in words: the event, or CPU time and why."""
+    why = counters.unavailable(event)
+    cost = f"user-space {event} (perf_event_open)" if why is None else \
+        f"thread CPU time (no instruction counts here: {why})"
+    return (f"median {cost} of {REPEAT} calls on each of the {INPUTS} largest inputs and the "
+            f"largest scaled to ~{SCALED_LENGTH} items; memory: tracemalloc peak")
+
+
+class Measured(NamedTuple):
+    metric: str  # the event counted, or "cpu_ns"
+    costs: list[int]  # median per input
+    peak_bytes: int | None
 
 
 def heaviest(tests: TaskTests, count: int = INPUTS) -> list[int]:
@@ -71,13 +88,14 @@ def workload(tests: TaskTests) -> list[str]:
 
 
 def profile_job(problem: Problem, inputs: list[str], code: str, limits: TimeLimits,
-                memory_mb: int) -> dict:
-    # Generous windows: what is measured is how long the calls take, not whether they end
+                memory_mb: int, event: str = EVENT) -> dict:
+    # Generous windows: what is measured is how much the calls cost, not whether they end
     # within a test's limit; the scaled input may take a quadratic solution seconds.
     windows = [REPEAT * (limits.plus_floor_s + 2.0) for _ in inputs]
     windows.append(windows[-1] if windows else 1.0)  # the traced call's own window
+    windows.insert(0, 1.0)  # the line naming the metric, sent before the first call
     wall = limits.load_s + sum(windows)
-    return {"kind": "profile", "code": code, "entry": problem.entry_point,
+    return {"kind": "profile", "code": code, "entry": problem.entry_point, "counter": event,
             "tests": inputs, "repeat": REPEAT,
             "test_limits": windows,
             "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
@@ -85,42 +103,46 @@ def profile_job(problem: Problem, inputs: list[str], code: str, limits: TimeLimi
                        "result_bytes": 1 << 20}}
 
 
-def measurements(result: dict) -> tuple[list[int], int | None] | None:
-    """Median nanoseconds per input and the peak bytes; None if any input failed."""
-    times, peak = [], None
+def measurements(result: dict) -> Measured | None:
+    """The metric, the median cost per input and the peak bytes; None if any input failed."""
+    used, costs, peak = None, [], None
     for line in result.get("frames", []):
         index, value, error, _ = json.loads(line)
-        if error is not None or value is None:
+        if index == "metric":
+            used = value
+        elif error is not None or value is None:
             return None
-        if index == "peak_bytes":
+        elif index == "peak_bytes":
             peak = value
         else:
-            times.append(value)
-    return (times, peak) if times else None
+            costs.append(value)
+    return Measured(used, costs, peak) if used and costs else None
 
 
-def scores(candidate: tuple[list[int], int | None],
-           reference: tuple[list[int], int | None]) -> dict[str, float]:
-    (mine, my_peak), (theirs, their_peak) = candidate, reference
-    if len(mine) != len(theirs):
+def scores(candidate: Measured, reference: Measured) -> dict[str, float]:
+    mine, theirs = candidate.costs, reference.costs
+    if candidate.metric != reference.metric or len(mine) != len(theirs):
         return {}
-    ratios = [m / max(t, _FLOOR_NS) for m, t in zip(mine, theirs, strict=True)]
-    out = {"efficiency.cpu_ratio": sum(mine) / max(sum(theirs), _FLOOR_NS),
-           "efficiency.cpu_ratio_min": min(ratios), "efficiency.cpu_ratio_max": max(ratios)}
-    if my_peak is not None:
-        out["efficiency.peak_kib"] = my_peak / 1024
-        if their_peak:
-            out["efficiency.memory_ratio"] = my_peak / their_peak
+    ratios = [m / max(t, _FLOOR) for m, t in zip(mine, theirs, strict=True)]
+    out = {"efficiency.ratio": sum(mine) / max(sum(theirs), _FLOOR),
+           "efficiency.ratio_min": min(ratios), "efficiency.ratio_max": max(ratios)}
+    if candidate.peak_bytes is not None:
+        out["efficiency.peak_kib"] = candidate.peak_bytes / 1024
+        if reference.peak_bytes:
+            out["efficiency.memory_ratio"] = candidate.peak_bytes / reference.peak_bytes
     return out
 
 
 class Efficiency:
     """Profiles correct candidates through a ``Judge``'s sandbox; the reference is profiled
-    once per task, on first need."""
+    once per task, on first need. ``event`` is the counter asked for (see ``counters.EVENTS``);
+    where it cannot be opened the sandbox measures CPU time instead."""
 
-    def __init__(self, judge, limits: TimeLimits, memory_mb: int):
-        self.judge, self.limits, self.memory_mb = judge, limits, memory_mb
-        self._references: dict[str, tuple[list[str], tuple] | None] = {}
+    def __init__(self, judge, limits: TimeLimits, memory_mb: int, event: str = EVENT):
+        if event not in counters.EVENTS:
+            raise ValueError(f"unknown event {event!r}; known: {', '.join(counters.EVENTS)}")
+        self.judge, self.limits, self.memory_mb, self.event = judge, limits, memory_mb, event
+        self._references: dict[str, tuple[list[str], Measured] | None] = {}
         self._lock = threading.Lock()
 
     def applies(self, problem: Problem, tests: TaskTests) -> bool:
@@ -137,7 +159,7 @@ class Efficiency:
         mine = measurements(self._profile(problem, inputs, code))
         return scores(mine, expected) if mine else {}
 
-    def _reference(self, task_id: str) -> tuple[list[str], tuple] | None:
+    def _reference(self, task_id: str) -> tuple[list[str], Measured] | None:
         """The inputs to profile on, and the reference's measurements on them."""
         with self._lock:
             if task_id not in self._references:
@@ -151,5 +173,5 @@ class Efficiency:
             return self._references[task_id]
 
     def _profile(self, problem: Problem, inputs: list[str], code: str) -> dict:
-        job = profile_job(problem, inputs, code, self.limits, self.memory_mb)
+        job = profile_job(problem, inputs, code, self.limits, self.memory_mb, self.event)
         return self.judge.run(job).result()

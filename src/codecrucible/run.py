@@ -158,7 +158,7 @@ def _environment(pool, model, config: RunConfig, data_key: str, problems, skippe
         "model": model.describe(), "model_identity": model.identity, "data_sha256": data_key,
         "time_limits": asdict(config.limits), "skipped": skipped, "unjudgeable": unjudgeable,
         "groups": benchmarks.groups_of(problems),
-        "efficiency_metric": efficiency.METRIC if "efficiency" in config.judges else None,
+        "efficiency_metric": efficiency.metric() if "efficiency" in config.judges else None,
         "energy": cost.energy_source()}
 
 

@@ -6,7 +6,8 @@ the child is never told the expected answers); ``record`` runs test statements a
 reference solution and records every call they make (calibration); ``program`` runs a whole
 program and answers once, either with the value it printed last (MTPB) or with the fact that
 it ran to its end (a benchmark's own checker that raises on a wrong answer, as in DS-1000);
-``profile`` times a correct program's entry point on chosen inputs (the efficiency judge).
+``profile`` measures a correct program's entry point on chosen inputs, in instructions where
+the kernel counts them and CPU time where it does not (the efficiency judge).
 
 Answer lines go to ``RESULT_FD``: ``[index, value, exception, seconds]`` in wire encoding.
 """
@@ -179,31 +180,47 @@ def _run_program(job: dict) -> None:
             _send([0, None, f"Unserializable:{err}"[:200], None])
 
 
+class _ThreadClock:
+    """The calling thread's CPU time in nanoseconds, with a counter's ``start``/``stop``.
+    Under the sandbox's CPU rlimit the process-wide clock advances only at scheduler ticks
+    here, the thread clock to the nanosecond."""
+
+    def start(self) -> None:
+        self.started = time.clock_gettime_ns(time.CLOCK_THREAD_CPUTIME_ID)
+
+    def stop(self) -> int:
+        return time.clock_gettime_ns(time.CLOCK_THREAD_CPUTIME_ID) - self.started
+
+
 def _run_profile(job: dict) -> None:
-    """Time the entry point on each input: ``repeat`` calls, each on a fresh copy of the
-    arguments, CPU time per call; one line per input with the median in nanoseconds. Then the
-    peak of Python allocations during one call on the last input (tracemalloc), on its own
-    line, so that tracing does not slow the timed calls."""
+    """Measure the entry point on each input: ``repeat`` calls, each on a fresh copy of the
+    arguments; one line per input with the median. The first line names the measure: the
+    event counter the server opened for ``job["counter"]`` (user-space instructions), or,
+    when it could not, the thread's CPU time in nanoseconds, with the reason. Then the peak
+    of Python allocations during one call on the last input (tracemalloc), on its own line,
+    so that tracing does not slow the measured calls."""
     entry, _ = _load_entry(job)
     write_all(RESULT_FD, LOADED)
-
-    # The calling thread's CPU time: under the sandbox's CPU rlimit the process-wide clock
-    # advances only at scheduler ticks here, the thread clock to the nanosecond.
-    def clock() -> int:
-        return time.clock_gettime_ns(time.CLOCK_THREAD_CPUTIME_ID)
+    if "counter_fd" in job:
+        from codecrucible.sandbox.counters import Counter
+        meter = Counter(job["counter_fd"])
+        _send(["metric", job["counter"], None, None])
+    else:
+        meter = _ThreadClock()
+        _send(["metric", "cpu_ns", job.get("counter_error"), None])
     for index, raw in enumerate(job["tests"]):
-        times = []
+        counts = []
         try:
             for _ in range(int(job.get("repeat", 5))):
                 args = wire.loads(raw)
-                started = clock()
+                meter.start()
                 entry(*args)
-                times.append(clock() - started)
+                counts.append(meter.stop())
         except BaseException as err:
             _send([index, None, type(err).__name__, None])
             continue
-        times.sort()
-        _send([index, times[len(times) // 2], None, None])
+        counts.sort()
+        _send([index, counts[len(counts) // 2], None, None])
     if job["tests"]:
         import tracemalloc
         args = wire.loads(job["tests"][-1])

@@ -29,7 +29,7 @@ import sys
 import time
 import traceback
 
-from codecrucible.sandbox import cgroup, landlock, seccomp
+from codecrucible.sandbox import cgroup, counters, landlock, seccomp
 from codecrucible.sandbox.runner import RESULT_FD, RUNNERS, write_all
 
 SETUP_FAILED = 121
@@ -419,6 +419,11 @@ def _confine(server: Server, job: dict, workdir: str, out_w: int, err_w: int, re
     if ruleset is not None:
         landlock.restrict_self(ruleset)
         os.close(ruleset)
+    if job.get("counter"):  # before seccomp, which denies perf_event_open
+        try:
+            job["counter_fd"] = counters.open_counter(job["counter"])
+        except OSError as err:
+            job["counter_error"] = str(err.strerror or err)
     if server.seccomp is not None:
         seccomp.load(server.seccomp)
     os.environ.clear()

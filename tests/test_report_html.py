@@ -4,6 +4,7 @@ its problem filter works; a screenshot is kept and must not be blank."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -72,6 +73,8 @@ def test_the_page_loads_without_console_errors_and_shows_the_stored_numbers(repo
     assert 'id="frontier"' in dom and "frontier (no other run" in dom
     for name in ("maintainability.mi", "security.insecure", "style.findings"):
         assert name in dom
+    metric = summaries[0]["environment"]["efficiency_metric"]
+    assert f"efficiency: {html.escape(metric, quote=False)}; ratios" in dom
     for task in ("HumanEval/0", "HumanEval/4"):
         assert f"<b>{task}</b>" in dom
     assert "def " in dom  # the programs themselves, for review

@@ -205,6 +205,11 @@ def _distributions(runs: list[dict]) -> str:
                                                            "max", "mean"))
                 + f"<td class=l>{_box(d, low, high)}</td></tr>")
     out.append("</table>")
+    metrics = sorted({run["environment"]["efficiency_metric"] for run in runs
+                      if run["environment"].get("efficiency_metric")})
+    if metrics:
+        out.append(f"<p class=muted>efficiency: {esc('; '.join(metrics))}; ratios are "
+                   "candidate / reference solution</p>")
     security = [(run["run_id"], run["judges"]["security"]) for run in runs
                 if "security" in run.get("judges", {})]
     if security:

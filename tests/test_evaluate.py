@@ -191,3 +191,20 @@ def test_loading_and_each_test_have_their_own_time_allowance(tmp_path, data_dir)
     assert verdicts[0]["status"] == "passed", verdicts[0]
     assert verdicts[1]["status"] == "timeout"
     assert verdicts[1]["wall_s"] < 0.9, verdicts[1]
+
+
+def test_a_crash_without_output_says_how_the_program_ended(tmp_path, data_dir):
+    rows = [{"task_id": "HumanEval/53", "solution":
+             "import ctypes\n\ndef add(x, y):\n    ctypes.string_at(0)\n"},
+            {"task_id": "HumanEval/53", "solution":
+             "import os\n\ndef add(x, y):\n    os._exit(3)\n"}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    store = Store(tmp_path / "s.db")
+    result = evaluate(path, "humaneval", store, data_dir=data_dir, slots=2)
+    verdicts = {r["sample"]: r for r in store.verdicts(result.run_id)}
+    assert verdicts[0]["status"] == "error"
+    assert verdicts[0]["first_failure"].endswith(
+        "the program was killed by SIGSEGV before answering"), verdicts[0]
+    assert verdicts[1]["first_failure"].endswith(
+        "the program exited with code 3 before answering"), verdicts[1]

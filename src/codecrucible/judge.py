@@ -10,7 +10,7 @@ from codecrucible import oracle
 from codecrucible.calibrate import TaskTests
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import wire
-from codecrucible.sandbox.verdict import abnormal_end, last_line
+from codecrucible.sandbox.verdict import abnormal_end, how_it_ended, last_line
 
 _SHOWN = 200
 
@@ -102,8 +102,8 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
         else:
             status = _cause(result, cpu_limit)
             why = last_line(result.get("stderr", "")) or (
-                f"the program exited with code {result.get('exit')} before answering"
-                if status is Status.FAILED else status.value)
+                f"the program {how_it_ended(result)} before answering"
+                if status in (Status.FAILED, Status.ERROR) else status.value)
             detail = f"stopped after {len(got)} of {len(span)} {suite} tests: {why}"
         verdict = Verdict(status, passed, len(span), detail, **common)
         if status is not Status.PASSED and earlier_failed is None:

@@ -13,6 +13,14 @@ def last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def how_it_ended(result: dict) -> str:
+    """``was killed by SIGSEGV`` or ``exited with code 3``, for a program that said nothing."""
+    code = result.get("exit")
+    if isinstance(code, int) and code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
 def abnormal_end(result: dict, cpu_limit: float | None) -> str | None:
     """``output_limit``, ``memory``, ``timeout`` or ``killed`` when a limit ended the run,
     else None (the program ended by itself, cleanly or not)."""

@@ -28,6 +28,9 @@ _SYSCALL = {"x86_64": 298, "aarch64": 241}
 _ATTR_SIZE = 128  # PERF_ATTR_SIZE_VER7 and later kernels accept any size they know
 _DISABLED, _EXCLUDE_KERNEL, _EXCLUDE_HV = 1 << 0, 1 << 5, 1 << 6
 _IOC_ENABLE, _IOC_DISABLE, _IOC_RESET = 0x2400, 0x2401, 0x2403
+# read() also returns the time enabled and the time running: when the kernel multiplexes more
+# events than the PMU has counters, the count covers only the running part and is scaled up
+_READ_TIMES = 1 | 2  # PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -40,7 +43,7 @@ def open_counter(event: str) -> int:
     kind, config = EVENTS[event]
     attr = bytearray(_ATTR_SIZE)
     # struct perf_event_attr: type, size, config, sample_period, sample_type, read_format, flags
-    struct.pack_into("=IIQQQQQ", attr, 0, kind, _ATTR_SIZE, config, 0, 0, 0,
+    struct.pack_into("=IIQQQQQ", attr, 0, kind, _ATTR_SIZE, config, 0, 0, _READ_TIMES,
                      _DISABLED | _EXCLUDE_KERNEL | _EXCLUDE_HV)
     buffer = ctypes.create_string_buffer(bytes(attr), _ATTR_SIZE)
     # pid 0 and cpu -1: this thread, on whichever CPU it runs; no group, no flags
@@ -73,4 +76,5 @@ class Counter:
 
     def stop(self) -> int:
         fcntl.ioctl(self.fd, _IOC_DISABLE, 0)
-        return struct.unpack("=Q", os.read(self.fd, 8))[0]
+        value, enabled, running = struct.unpack("=QQQ", os.read(self.fd, 24))
+        return value if running in (0, enabled) else round(value * enabled / running)

@@ -176,6 +176,15 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path, data_dir):
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
 
 
+def _verdicts_of(rows: list[dict], tmp_path, data_dir) -> dict[int, dict]:
+    """Evaluate samples on HumanEval; their verdicts by sample number."""
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    store = Store(tmp_path / "s.db")
+    result = evaluate(path, "humaneval", store, data_dir=data_dir, slots=2)
+    return {r["sample"]: r for r in store.verdicts(result.run_id)}
+
+
 def test_loading_and_each_test_have_their_own_time_allowance(tmp_path, data_dir):
     """A slow import is covered by the load allowance (1 s); a program stuck in its first test
     is stopped after that test's window (0.25 s + 4x the reference), not the load allowance."""
@@ -183,11 +192,7 @@ def test_loading_and_each_test_have_their_own_time_allowance(tmp_path, data_dir)
              "import time\ntime.sleep(0.8)\ndef add(x, y):\n    return x + y\n"},
             {"task_id": "HumanEval/53", "solution": "def add(x, y):\n    while True:\n"
                                                      "        pass\n"}]
-    path = tmp_path / "s.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    store = Store(tmp_path / "s.db")
-    result = evaluate(path, "humaneval", store, data_dir=data_dir, slots=2)
-    verdicts = {r["sample"]: r for r in store.verdicts(result.run_id)}
+    verdicts = _verdicts_of(rows, tmp_path, data_dir)
     assert verdicts[0]["status"] == "passed", verdicts[0]
     assert verdicts[1]["status"] == "timeout"
     assert verdicts[1]["wall_s"] < 0.9, verdicts[1]
@@ -198,11 +203,7 @@ def test_a_crash_without_output_says_how_the_program_ended(tmp_path, data_dir):
              "import ctypes\n\ndef add(x, y):\n    ctypes.string_at(0)\n"},
             {"task_id": "HumanEval/53", "solution":
              "import os\n\ndef add(x, y):\n    os._exit(3)\n"}]
-    path = tmp_path / "s.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    store = Store(tmp_path / "s.db")
-    result = evaluate(path, "humaneval", store, data_dir=data_dir, slots=2)
-    verdicts = {r["sample"]: r for r in store.verdicts(result.run_id)}
+    verdicts = _verdicts_of(rows, tmp_path, data_dir)
     assert verdicts[0]["status"] == "error"
     assert verdicts[0]["first_failure"].endswith(
         "the program was killed by SIGSEGV before answering"), verdicts[0]

@@ -54,13 +54,20 @@ def open_counter(event: str) -> int:
     return fd
 
 
+def try_open(event: str) -> tuple[int | None, str | None]:
+    """A counter of ``event`` and None, or None and why there is none."""
+    try:
+        return open_counter(event), None
+    except OSError as err:
+        return None, str(err.strerror or err)
+
+
 def unavailable(event: str) -> str | None:
     """Why ``event`` cannot be counted here, or None when it can."""
-    try:
-        os.close(open_counter(event))
-    except OSError as err:
-        return str(err.strerror or err)
-    return None
+    fd, why = try_open(event)
+    if fd is not None:
+        os.close(fd)
+    return why
 
 
 class Counter:

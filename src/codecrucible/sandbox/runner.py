@@ -201,7 +201,7 @@ def _run_profile(job: dict) -> None:
     so that tracing does not slow the measured calls."""
     entry, _ = _load_entry(job)
     write_all(RESULT_FD, LOADED)
-    if "counter_fd" in job:
+    if job.get("counter_fd") is not None:
         from codecrucible.sandbox.counters import Counter
         meter = Counter(job["counter_fd"])
         _send(["metric", job["counter"], None, None])

@@ -420,10 +420,7 @@ def _confine(server: Server, job: dict, workdir: str, out_w: int, err_w: int, re
         landlock.restrict_self(ruleset)
         os.close(ruleset)
     if job.get("counter"):  # before seccomp, which denies perf_event_open
-        try:
-            job["counter_fd"] = counters.open_counter(job["counter"])
-        except OSError as err:
-            job["counter_error"] = str(err.strerror or err)
+        job["counter_fd"], job["counter_error"] = counters.try_open(job["counter"])
     if server.seccomp is not None:
         seccomp.load(server.seccomp)
     os.environ.clear()

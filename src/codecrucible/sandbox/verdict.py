@@ -13,12 +13,16 @@ def last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def signal_name(code: int | None) -> str | None:
+    """The signal that ended a process with exit ``code`` (negative), or None."""
+    return signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
+
+
 def how_it_ended(result: dict) -> str:
     """``was killed by SIGSEGV`` or ``exited with code 3``, for a program that said nothing."""
     code = result.get("exit")
-    if isinstance(code, int) and code < 0:
-        return f"was killed by {signal.Signals(-code).name}"
-    return f"exited with code {code}"
+    killer = signal_name(code)
+    return f"was killed by {killer}" if killer else f"exited with code {code}"
 
 
 def abnormal_end(result: dict, cpu_limit: float | None) -> str | None:
@@ -51,8 +55,7 @@ def script_verdict(result: dict, limits: dict) -> dict:
             status = "error"
         else:
             status = "failed"
-    signal_name = signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
-    return {"status": status, "exit_code": code, "signal": signal_name,
+    return {"status": status, "exit_code": code, "signal": signal_name(code),
             "timed_out": result.get("timed_out", False),
             "oom_killed": result.get("oom_killed", False),
             "output_capped": result.get("output_capped", False),

@@ -43,3 +43,12 @@ def sandbox_pool():
     pool = SandboxPool(2)
     yield pool
     pool.close()
+
+
+@pytest.fixture(scope="session")
+def reference_pool():
+    """Servers for reference solutions only: the candidate servers never hold an answer."""
+    from codecrucible.sandbox import REFERENCES, SandboxPool
+    pool = SandboxPool(2, role=REFERENCES, lazy=True)
+    yield pool
+    pool.close()

@@ -13,7 +13,7 @@ from codecrucible import benchmarks, calibrate
 from codecrucible.calibrate import TimeLimits
 from codecrucible.judging import Judge
 from codecrucible.records import Problem, Status
-from codecrucible.sandbox import SandboxPool
+from codecrucible.sandbox import REFERENCES, SandboxPool
 
 # Library -> the module it is imported as.
 MODULES = {"Pandas": "pandas", "Numpy": "numpy", "Matplotlib": "matplotlib", "Sklearn": "sklearn",
@@ -50,16 +50,19 @@ def sample_problems(problems):
 
 
 @pytest.fixture(scope="module")
-def ds_pool(sample_problems):
-    pool = SandboxPool(2, benchmarks.sandbox_config(sample_problems))
-    yield pool
-    pool.close()
+def ds_pools(sample_problems):
+    config = benchmarks.sandbox_config(sample_problems)
+    with SandboxPool(2, config, role=REFERENCES, lazy=True) as references, \
+            SandboxPool(2, config) as pool:
+        yield pool, references
 
 
 @pytest.fixture(scope="module")
-def judge(sample_problems, ds_pool):
-    tests = calibrate.calibrate(sample_problems, ds_pool, "ds1000-test")
-    judge = Judge({p.task_id: p for p in sample_problems}, tests, ds_pool, TimeLimits())
+def judge(sample_problems, ds_pools):
+    pool, references = ds_pools
+    tests = calibrate.calibrate(sample_problems, references, "ds1000-test")
+    judge = Judge({p.task_id: p for p in sample_problems}, tests, pool, TimeLimits(),
+                  references=references)
     yield judge
     judge.close()
 

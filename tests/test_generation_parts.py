@@ -99,10 +99,10 @@ def test_repair_request_carries_the_failure_for_chat_and_completion(data_dir):
         again.prompt
 
 
-def test_judge_serves_several_threads_at_once(data_dir, sandbox_pool):
+def test_judge_serves_several_threads_at_once(data_dir, sandbox_pool, reference_pool):
     bench = get_benchmark("humaneval")
     problems = {p.task_id: p for p in bench.load(data_dir)[:2]}
-    tests = calibrate(list(problems.values()), sandbox_pool,
+    tests = calibrate(list(problems.values()), reference_pool,
                       data_key(*(f.sha256 for f in bench.files)))
     judge = Judge(problems, tests, sandbox_pool, TimeLimits())
     right = {task: p.reference for task, p in problems.items()}

@@ -69,9 +69,9 @@ def test_the_type_tolerant_comparison(out, expected, same):
 
 
 @pytest.fixture(scope="module")
-def judge(episodes, sandbox_pool):
+def judge(episodes, sandbox_pool, reference_pool):
     chosen = [episodes[t] for t in ("MTPB/1/0", "MTPB/1/3", "MTPB/6/0", "MTPB/57/0")]
-    tests = calibrate.calibrate(chosen, sandbox_pool, "mtpb-test")
+    tests = calibrate.calibrate(chosen, reference_pool, "mtpb-test")
     judge = Judge({p.task_id: p for p in chosen}, tests, sandbox_pool, TimeLimits())
     yield judge
     judge.close()

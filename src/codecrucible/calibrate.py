@@ -1,9 +1,10 @@
 """Turning a problem's tests into (arguments, expected value) pairs, and timing the reference.
 
 The reference solution runs once per task in the sandbox (benchmark code is not model code, but
-nothing else needs to run it in the harness either). Results are cached per data file and
-interpreter, so later runs on this host reuse both the expected values and the timings that the
-time limits are derived from.
+nothing else needs to run it in the harness either), on a pool of its own role
+(``sandbox.REFERENCES``): the servers that fork candidates never hold an expected answer.
+Results are cached per data file and interpreter, so later runs on this host reuse both the
+expected values and the timings that the time limits are derived from.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from codecrucible.benchmarks.data import cache_dir
 from codecrucible.records import Problem
-from codecrucible.sandbox import SandboxPool, wire
+from codecrucible.sandbox import SandboxPool, reference_job, wire
 from codecrucible.sandbox.verdict import last_line
 
 VERSION = 5
@@ -90,7 +91,8 @@ def cache_path(problems: list[Problem], data_key: str) -> Path:
 
 def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
               on_done: Callable[[str], None] | None = None) -> dict[str, TaskTests]:
-    """Calibrated tests for every problem, from the cache where possible."""
+    """Calibrated tests for every problem, from the cache where possible. ``pool`` is a
+    reference pool (see ``sandbox.pool``), started only if something is not cached."""
     path = cache_path(problems, data_key)
     cached = _read_cache(path)
     for problem in problems:
@@ -98,7 +100,7 @@ def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
             cached[problem.task_id] = _given_answer(problem)
     missing = [p for p in problems if p.task_id not in cached]
     if missing:
-        jobs = ((p, _reference_job(p)) for p in missing)
+        jobs = ((p, reference_job(_reference_job(p))) for p in missing)
         for problem, result in pool.imap(jobs):
             cached[problem.task_id] = _task_tests(problem, result)
             if on_done:

@@ -32,7 +32,7 @@ def judge(
     from codecrucible.calibrate import TimeLimits
     from codecrucible.efficiency import Efficiency, metric
     from codecrucible.judging import Judge
-    from codecrucible.sandbox import SandboxPool
+    from codecrucible.sandbox import REFERENCES, SandboxPool
 
     try:
         code = path.read_text(encoding="utf-8")
@@ -49,12 +49,14 @@ def judge(
     missing = benchmarks.unavailable([problem])
     if missing:
         _fail(f"{task} cannot run here: {missing[task]}")
-    with SandboxPool(1, benchmarks.sandbox_config([problem])) as pool:
+    sandbox = benchmarks.sandbox_config([problem])
+    with SandboxPool(1, sandbox, role=REFERENCES, lazy=True) as references, \
+            SandboxPool(1, sandbox) as pool:
         data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
-        tests = calibrate.calibrate([problem], pool, data_key)
+        tests = calibrate.calibrate([problem], references, data_key)
         if tests[task].error:
             _fail(f"{task} cannot be judged here: {tests[task].error}")
-        referee = Judge({task: problem}, tests, pool, TimeLimits())
+        referee = Judge({task: problem}, tests, pool, TimeLimits(), references=references)
         try:
             verdicts = referee.submit(task, code).result()
             passed = all(v.passed for v in verdicts.values())

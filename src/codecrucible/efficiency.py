@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 from codecrucible.calibrate import TaskTests, TimeLimits
 from codecrucible.records import Problem
-from codecrucible.sandbox import counters, wire
+from codecrucible.sandbox import counters, reference_job, wire
 
 INPUTS = 5
 REPEAT = 5
@@ -135,12 +135,15 @@ def scores(candidate: Measured, reference: Measured) -> dict[str, float]:
 
 class Efficiency:
     """Profiles correct candidates through a ``Judge``'s sandbox; the reference is profiled
-    once per task, on first need. ``event`` is the counter asked for (see ``counters.EVENTS``);
-    where it cannot be opened the sandbox measures CPU time instead."""
+    once per task, on first need, on the judge's reference pool (never on a server that forks
+    candidates). ``event`` is the counter asked for (see ``counters.EVENTS``); where it cannot
+    be opened the sandbox measures CPU time instead."""
 
     def __init__(self, judge, limits: TimeLimits, memory_mb: int, event: str = EVENT):
         if event not in counters.EVENTS:
             raise ValueError(f"unknown event {event!r}; known: {', '.join(counters.EVENTS)}")
+        if judge.references is None:
+            raise ValueError("the efficiency judge needs the judge's reference pool")
         self.judge, self.limits, self.memory_mb, self.event = judge, limits, memory_mb, event
         self._references: dict[str, tuple[list[str], Measured] | None] = {}
         self._lock = threading.Lock()
@@ -165,13 +168,19 @@ class Efficiency:
             if task_id not in self._references:
                 problem, tests = self.judge.problems[task_id], self.judge.tests[task_id]
                 inputs = workload(tests)
-                measured = measurements(self._profile(problem, inputs, problem.reference))
+                measured = measurements(self._profile_reference(problem, inputs))
                 if measured is None and len(inputs) > INPUTS:
                     inputs = inputs[:-1]  # the reference refuses the scaled input
-                    measured = measurements(self._profile(problem, inputs, problem.reference))
+                    measured = measurements(self._profile_reference(problem, inputs))
                 self._references[task_id] = (inputs, measured) if measured else None
             return self._references[task_id]
 
     def _profile(self, problem: Problem, inputs: list[str], code: str) -> dict:
         job = profile_job(problem, inputs, code, self.limits, self.memory_mb, self.event)
         return self.judge.run(job).result()
+
+    def _profile_reference(self, problem: Problem, inputs: list[str]) -> dict:
+        # Called under self._lock: the reference pool is used by one thread at a time.
+        job = profile_job(problem, inputs, problem.reference, self.limits, self.memory_mb,
+                          self.event)
+        return self.judge.references.run(reference_job(job))

@@ -22,7 +22,7 @@ from codecrucible.environment import fingerprint
 from codecrucible.judging import candidate_job, job_template, no_code_verdicts
 from codecrucible.records import Verdict
 from codecrucible.samples import Sample, SampleError, read_samples
-from codecrucible.sandbox import SandboxPool
+from codecrucible.sandbox import REFERENCES, SandboxPool
 from codecrucible.store import Store
 
 _BATCH_SECONDS = 0.5
@@ -88,14 +88,16 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
         raise SampleError(f"nothing to resume: no earlier run of {samples_path} on {bench.name} "
                           f"with these settings in {store.path}")
 
-    with SandboxPool(slots, benchmarks.sandbox_config(used)) as pool:
+    sandbox = benchmarks.sandbox_config(used)
+    with SandboxPool(slots, sandbox, role=REFERENCES, lazy=True) as references:
         progress.phase("calibrating", len(used))
-        tests = calibrate.calibrate(used, pool, _data_key(bench),
+        tests = calibrate.calibrate(used, references, _data_key(bench),
                                     on_done=lambda _: progress.advance(True))
-        # A task whose reference fails here (a library's API changed under DS-1000, say)
-        # cannot be judged: its samples are left out of the scores and reported instead.
-        unjudgeable = {task: t.error for task, t in tests.items() if t.error}
-        samples = [s for s in samples if s.task_id not in unjudgeable]
+    # A task whose reference fails here (a library's API changed under DS-1000, say) cannot
+    # be judged: its samples are left out of the scores and reported instead.
+    unjudgeable = {task: t.error for task, t in tests.items() if t.error}
+    samples = [s for s in samples if s.task_id not in unjudgeable]
+    with SandboxPool(slots, sandbox) as pool:
         if run is None:
             environment = fingerprint(pool.layers) | {
                 "data_sha256": _data_key(bench), "time_limits": asdict(limits),

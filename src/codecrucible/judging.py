@@ -2,7 +2,8 @@
 
 ``Judge`` owns a sandbox pool running in a thread of its own. Strategies, in any thread, hand it
 a candidate and get a future for its verdicts per suite; the pool keeps every server busy and
-stops a run at its first wrong answer, exactly as ``crucible eval`` does.
+stops a run at its first wrong answer, exactly as ``crucible eval`` does. Work that runs a
+reference solution goes to ``references``, a pool whose servers never fork a candidate.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def unjudgeable_verdicts(tests: TaskTests) -> dict[str, Verdict]:
 
 class Judge:
     def __init__(self, problems: dict[str, Problem], tests: dict[str, TaskTests],
-                 pool: SandboxPool, limits: TimeLimits, memory_mb: int = 1024):
+                 pool: SandboxPool, limits: TimeLimits, memory_mb: int = 1024,
+                 references: SandboxPool | None = None):
         self.problems, self.tests = problems, tests
+        self.references = references
         self.templates = {task: job_template(problems[task], t, limits, memory_mb)
                           for task, t in tests.items() if not t.error}
         self._inbox = Inbox()

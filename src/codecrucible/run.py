@@ -25,7 +25,7 @@ from codecrucible.efficiency import Efficiency
 from codecrucible.environment import fingerprint
 from codecrucible.judging import Judge
 from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
-from codecrucible.sandbox import SandboxPool
+from codecrucible.sandbox import REFERENCES, SandboxPool
 from codecrucible.store import Store, StoreError
 from codecrucible.strategies import Budget, Candidate, Context, Sampling
 
@@ -127,10 +127,12 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
     try:
         if resume_id is not None:
             _check_same_model(store.run(resume_id), model)
-        with SandboxPool(slots, benchmarks.sandbox_config(problems)) as pool:
+        sandbox = benchmarks.sandbox_config(problems)
+        with SandboxPool(slots, sandbox, role=REFERENCES, lazy=True) as references, \
+                SandboxPool(slots, sandbox) as pool:
             progress.phase("calibrating", len(problems))
             data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
-            tests = calibrate.calibrate(problems, pool, data_key)
+            tests = calibrate.calibrate(problems, references, data_key)
             # A problem whose reference fails here cannot be judged: no model time is spent on
             # it, and it is reported instead of scored.
             unjudgeable = {task: t.error for task, t in tests.items() if t.error}
@@ -140,8 +142,8 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
                 _environment(pool, model, config, data_key, problems, skipped, unjudgeable))
             try:
                 with _energy(store, run_id):
-                    written, done = _generate_and_judge(problems, tests, pool, config, model,
-                                                        store, run_id, progress)
+                    written, done = _generate_and_judge(problems, tests, pool, references,
+                                                        config, model, store, run_id, progress)
                     store.finish_run(run_id)
             except KeyboardInterrupt:
                 raise RunInterrupted(run_id) from None
@@ -171,15 +173,15 @@ def _energy(store: Store, run_id: str):
         store.add_energy(run_id, meter.joules)
 
 
-def _generate_and_judge(problems, tests, pool, config: RunConfig, model, store: Store,
-                        run_id: str, progress: RunProgress) -> tuple[int, set]:
+def _generate_and_judge(problems, tests, pool, references, config: RunConfig, model,
+                        store: Store, run_id: str, progress: RunProgress) -> tuple[int, set]:
     """Generate the samples the run still lacks and judge them as they come."""
     done = store.judged(run_id)
     todo = {p.task_id: [s for s in range(config.sampling.n) if (p.task_id, s) not in done]
             for p in problems}
     todo = {task: samples for task, samples in todo.items() if samples}
     judge = Judge({p.task_id: p for p in problems}, tests, pool, config.limits,
-                  config.memory_mb)
+                  config.memory_mb, references)
     try:
         ctx = Context(model, judge, config.sampling, config.budget)
         assessor = _Assessor(config.judges, judge, config.limits, config.memory_mb)

@@ -4,6 +4,13 @@ Each ``ForkServer`` is a separate interpreter started with an empty environment 
 child would inherit the harness's memory, environment, secrets and sockets; an exec'd one does
 not). A ``SandboxPool`` holds one server per slot, one slot per core by default, hands each
 idle server the next job, and restarts a server that dies.
+
+A pool has one role. Its forked children inherit the server's whole memory, freed chunks
+included, so a server that ever ran a reference solution (calibration, reference profiles, a
+benchmark's checker) holds expected answers that any later child could scan for. ``CANDIDATES``
+pools run model-written code and never a job marked ``"reference"``; ``REFERENCES`` pools run
+only such jobs, and are closed when their work is done. The pool refuses a job of the other
+role, so the two cannot be mixed by mistake.
 """
 
 from __future__ import annotations
@@ -49,9 +56,21 @@ class SandboxError(RuntimeError):
     """The sandbox itself failed (not the code it ran)."""
 
 
+CANDIDATES, REFERENCES = "candidates", "references"
+
+
+def reference_job(job: dict) -> dict:
+    """``job`` marked as running a reference solution or a checker holding expected answers."""
+    return {**job, "reference": True}
+
+
 class ForkServer:
-    def __init__(self, slot: int = 0, config: SandboxConfig | None = None):
+    def __init__(self, slot: int = 0, config: SandboxConfig | None = None,
+                 role: str = CANDIDATES):
+        if role not in (CANDIDATES, REFERENCES):
+            raise ValueError(f"unknown sandbox role {role!r}")
         self.slot = slot
+        self.role = role
         self.config = config or SandboxConfig()
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ} | _THREAD_ENV
         self.process = subprocess.Popen(
@@ -79,6 +98,11 @@ class ForkServer:
         return self._out
 
     def submit(self, job: dict) -> None:
+        if bool(job.get("reference")) != (self.role == REFERENCES):
+            raise SandboxError(f"a {'reference' if job.get('reference') else 'candidate'} job "
+                               f"cannot run on a server for {self.role}: a server's children "
+                               "inherit its memory, so the two never share one")
+        job = {k: v for k, v in job.items() if k != "reference"}
         name = job.get("template")
         if name is not None:
             if name in self._templates:
@@ -222,12 +246,39 @@ class _Iterated:
 
 
 class SandboxPool:
-    """``slots`` fork servers; ``imap`` runs jobs on them and yields results as they finish."""
+    """``slots`` fork servers for one role; ``imap`` runs jobs on them and yields results as
+    they finish. The servers start with the pool, or on first use when ``lazy`` (a reference
+    pool that the calibration cache may leave with nothing to do)."""
 
-    def __init__(self, slots: int | None = None, config: SandboxConfig | None = None):
+    def __init__(self, slots: int | None = None, config: SandboxConfig | None = None, *,
+                 role: str = CANDIDATES, lazy: bool = False):
         self.config = config or SandboxConfig()
-        count = slots or os.cpu_count() or 1
-        self.servers = [ForkServer(slot, self.config) for slot in range(count)]
+        self.role = role
+        self.slots = slots or os.cpu_count() or 1
+        self._servers: list[ForkServer] | None = None
+        if not lazy:
+            self._start()
+
+    def _start(self) -> list[ForkServer]:
+        if self._servers is None:
+            started: list[ForkServer] = []
+            try:
+                for slot in range(self.slots):
+                    started.append(ForkServer(slot, self.config, self.role))
+            except BaseException:
+                for server in started:
+                    server.close()
+                raise
+            self._servers = started
+        return self._servers
+
+    @property
+    def servers(self) -> list[ForkServer]:
+        return self._start()
+
+    @property
+    def started(self) -> bool:
+        return self._servers is not None
 
     @property
     def layers(self) -> dict[str, str]:
@@ -298,7 +349,7 @@ class SandboxPool:
     def _replace(self, server: ForkServer) -> ForkServer:
         server.process.kill()
         server.close()
-        fresh = ForkServer(server.slot, self.config)
+        fresh = ForkServer(server.slot, self.config, self.role)
         self.servers[server.slot] = fresh
         return fresh
 
@@ -306,8 +357,9 @@ class SandboxPool:
         return next(self.imap([(None, job)]))[1]
 
     def close(self) -> None:
-        for server in self.servers:
+        for server in self._servers or ():
             server.close()
+        self._servers = None
 
     def __enter__(self) -> SandboxPool:
         return self

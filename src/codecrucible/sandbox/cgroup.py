@@ -5,6 +5,9 @@ cgroup caps them together. Only created inside the cgroup the server already run
 host's other cgroups are not ours), on cgroup v2 (``memory.max``) or v1
 (``memory.limit_in_bytes``), and only where the server may write there (root, or a delegated
 subtree). Otherwise ``create`` returns None with the reason.
+
+The group is used through directory descriptors opened when it is created: the server then
+moves into a filesystem view (view.py) where /sys does not exist.
 """
 
 from __future__ import annotations
@@ -18,19 +21,23 @@ class MemoryCgroup:
         self.version = version
         self._limit_file = "memory.max" if version == 2 else "memory.limit_in_bytes"
         self._limit: int | None = None
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+        self._dir = os.open(path, flags)
+        self._parent = os.open(os.path.dirname(path), flags)
 
     def set_limit(self, limit_bytes: int) -> None:
         if limit_bytes != self._limit:
-            _write(os.path.join(self.path, self._limit_file), str(limit_bytes))
+            _write(self._dir, self._limit_file, str(limit_bytes))
             self._limit = limit_bytes
 
     def join(self, pid: int) -> None:
-        _write(os.path.join(self.path, "cgroup.procs"), str(pid))
+        _write(self._dir, "cgroup.procs", str(pid))
 
     def oom_kills(self) -> int:
         name = "memory.events" if self.version == 2 else "memory.oom_control"
         try:
-            with open(os.path.join(self.path, name)) as handle:
+            fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._dir)
+            with open(fd) as handle:
                 for line in handle:
                     key, _, value = line.partition(" ")
                     if key == "oom_kill":
@@ -41,9 +48,11 @@ class MemoryCgroup:
 
     def remove(self) -> None:
         try:
-            os.rmdir(self.path)
+            os.rmdir(os.path.basename(self.path), dir_fd=self._parent)
         except OSError:
             pass
+        for fd in (self._dir, self._parent):
+            os.close(fd)
 
 
 def create(name: str) -> tuple[MemoryCgroup | None, str]:
@@ -107,6 +116,9 @@ def _own_path(version: int) -> str | None:
     return None
 
 
-def _write(path: str, value: str) -> None:
-    with open(path, "w") as handle:
-        handle.write(value)
+def _write(dir_fd: int, name: str, value: str) -> None:
+    fd = os.open(name, os.O_WRONLY | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)

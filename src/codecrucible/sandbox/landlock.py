@@ -53,8 +53,10 @@ def _handled_fs(abi: int) -> int:
     return rights
 
 
-def build_ruleset(read_only: list[str], read_write: list[str], abi: int) -> int:
-    """Create a ruleset and return its fd. Paths that do not exist are skipped."""
+def build_ruleset(read_only: list[str], read_write: list[str], abi: int,
+                  list_only: list[str] = ()) -> int:
+    """Create a ruleset and return its fd. Paths that do not exist are skipped. ``list_only``
+    directories may be listed (with their subdirectories) but give no file access."""
     handled = _handled_fs(abi)
     attr = _RulesetAttr(fs=handled,
                         net=(_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
@@ -65,7 +67,8 @@ def build_ruleset(read_only: list[str], read_write: list[str], abi: int) -> int:
     if fd < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     read_rights = EXECUTE | READ_FILE | READ_DIR
-    for paths, rights in ((read_only, read_rights), (read_write, handled)):
+    for paths, rights in ((read_only, read_rights), (read_write, handled),
+                          (list_only, READ_DIR)):
         for path in paths:
             _add_path(fd, path, rights & handled)
     return int(fd)

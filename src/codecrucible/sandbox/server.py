@@ -29,7 +29,7 @@ import sys
 import time
 import traceback
 
-from codecrucible.sandbox import cgroup, counters, landlock, seccomp
+from codecrucible.sandbox import cgroup, counters, landlock, seccomp, view
 from codecrucible.sandbox.runner import RESULT_FD, RUNNERS, write_all
 
 SETUP_FAILED = 121
@@ -78,19 +78,12 @@ class Server:
         self.uid: int | None = None
         self.counter = 0
         _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        self.workroot = self._make_workroot()
-        self._choose_uid()
         for name in config.get("preload", []):
             try:
                 importlib.import_module(name)
             except ImportError:
                 pass
         self.preloaded = sorted(set(config.get("preload", [])) & set(sys.modules))
-        self.ruleset_fd = self._build_landlock()
-        self.seccomp = seccomp.build_filter()
-        self.layers["seccomp"] = ("active: no sockets, no setsid/setpgid, no namespaces, "
-                                  "no ptrace, no mounts") if self.seccomp else \
-            "inactive: no syscall table for this architecture"
         self.base_vm = _vm_size()
         self.memcg = None
         if self.is_root:
@@ -100,44 +93,64 @@ class Server:
         else:
             self.layers["memory cgroup"] = "inactive: needs root (the address-space limit " \
                 "still applies to each process)"
+        self.allowed = view.allowed(self.preloaded, [p for p in config.get("read_only", [])
+                                                     if p != "/proc"])
+        self.workroot = self._make_workroot()
+        self._choose_uid()
+        self.ruleset_fd = self._build_landlock()
+        self.seccomp = seccomp.build_filter()
+        self.layers["seccomp"] = ("active: no sockets, no setsid/setpgid, no namespaces, "
+                                  "no ptrace, no mounts") if self.seccomp else \
+            "inactive: no syscall table for this architecture"
         self.layers["rlimits"] = "active: address space, CPU, file size, open files, " \
             "processes, no core files"
 
     def _make_workroot(self) -> str:
         size = self.config.get("tmpfs_mb", 256)
+        packages = ", ".join(self.allowed.distributions) or "none"
+        self.viewed = False
         if self.is_root:
             try:
                 _unshare(_CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC)
                 _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
-                # Inside the private mount namespace /tmp is a fresh tmpfs: the host's /tmp is
-                # out of sight and nothing is left behind on the host when the server exits.
-                root = "/tmp"
-                _mount("tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size}m,mode=0711")
-                _mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
                 self.layers["network"] = "active: private network and IPC namespaces " \
                     "(no interfaces up)"
-                self.layers["tmpfs"] = f"active: private {size} MiB tmpfs work root and /dev/shm"
-                return root
+                view.build(self.allowed, "/tmp", size, "/proc" in self.config.get("read_only", []))
+                self.viewed = True
             except OSError as err:
-                self.layers["network"] = f"inactive: unshare failed ({err})"
-        else:
+                self.layers.setdefault("network", f"inactive: unshare failed ({err})")
+                self.layers["filesystem view"] = f"inactive: {err}"
+        if self.viewed:
+            self.layers["filesystem view"] = (
+                f"active: a private root holding only {len(self.allowed.paths)} read-only paths "
+                f"(system libraries, the interpreter, the standard library, packages: "
+                f"{packages}); nothing else exists, not even for stat")
+            self.layers["tmpfs"] = f"active: private {size} MiB tmpfs work root and /dev/shm"
+            return view.WORKROOT
+        if not self.is_root:
             self.layers["network"] = "inactive: a network namespace needs root here " \
                 "(seccomp and Landlock still deny sockets)"
+            self.layers["filesystem view"] = "inactive: needs root"
+        self.layers["filesystem view"] += (
+            "; Landlock allows reading only the paths the view would hold "
+            f"(packages: {packages}), but stat still sees the rest")
         base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
         import tempfile
         root = tempfile.mkdtemp(prefix="crucible-sandbox-", dir=base)
-        self.layers.setdefault("tmpfs", f"inactive: work root is {root} (no size cap without root)")
+        self.layers["tmpfs"] = f"inactive: work root is {root} (no size cap without the view)"
         return root
 
     def _choose_uid(self) -> None:
         if not self.is_root:
             self.layers["uid"] = f"inactive: not root; the code runs as uid {os.geteuid()}"
             return
-        blocked = _unreadable_ancestor(sys.base_prefix) or _unreadable_ancestor(sys.prefix)
+        # Inside the view every directory leading to a bound path is world-traversable.
+        blocked = None if self.viewed else (_unreadable_ancestor(sys.base_prefix)
+                                            or _unreadable_ancestor(sys.prefix))
         if blocked:
             self.layers["uid"] = (f"inactive: {blocked} is not readable by other uids, so a "
-                                  "dropped uid could not run this interpreter; build the venv "
-                                  "from a system Python (see README)")
+                                  "dropped uid could not run this interpreter without the "
+                                  "filesystem view")
             return
         self.uid = int(self.config.get("uid_base", 60000)) + int(self.config.get("slot", 0))
         self.layers["uid"] = f"active: uid {self.uid} (one per slot and pool), no groups"
@@ -148,12 +161,11 @@ class Server:
             self.layers["landlock"] = "inactive: the kernel has no Landlock (needs 5.13+ and " \
                 "landlock in the LSM list)"
             return None
-        read_only = sorted({"/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/localtime",
-                            "/dev/urandom", "/dev/zero", sys.prefix, sys.base_prefix,
-                            *[p for p in sys.path if "-packages" in p]})
-        read_only += self.config.get("read_only", [])
+        read_only = view.allowed_paths(self.allowed)
+        if "/proc" in self.config.get("read_only", []):
+            read_only.append("/proc")
         read_write = [self.workroot, "/dev/null"] + (["/dev/shm"] if self.is_root else [])
-        fd = landlock.build_ruleset(read_only, read_write, abi)
+        fd = landlock.build_ruleset(read_only, read_write, abi, self.allowed.listable)
         opened = self.config.get("read_only", [])
         extras = ["filesystem allow-list" + (f" (also readable for this run's libraries: "
                                              f"{', '.join(opened)})" if opened else "")]
@@ -167,7 +179,7 @@ class Server:
     def hello(self) -> dict:
         return {"pid": os.getpid(), "layers": self.layers, "workroot": self.workroot,
                 "cgroup": self.memcg.path if self.memcg else None,
-                "private_workroot": self.workroot == "/tmp",
+                "private_workroot": self.viewed,
                 "uid": self.uid, "python": sys.version.split()[0], "preloaded": self.preloaded}
 
     # ------------------------------------------------------------ one job

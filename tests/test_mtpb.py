@@ -14,6 +14,7 @@ from codecrucible.extract import truncate_turn
 from codecrucible.judging import Judge
 from codecrucible.oracle import mtpb_equal
 from codecrucible.records import Status
+from codecrucible.sandbox import REFERENCES, SandboxPool
 
 # Module fixtures run the embedded model; their time counts against the first test's limit.
 pytestmark = pytest.mark.timeout(900)
@@ -69,12 +70,16 @@ def test_the_type_tolerant_comparison(out, expected, same):
 
 
 @pytest.fixture(scope="module")
-def judge(episodes, sandbox_pool, reference_pool):
+def judge(episodes):
     chosen = [episodes[t] for t in ("MTPB/1/0", "MTPB/1/3", "MTPB/6/0", "MTPB/57/0")]
-    tests = calibrate.calibrate(chosen, reference_pool, "mtpb-test")
-    judge = Judge({p.task_id: p for p in chosen}, tests, sandbox_pool, TimeLimits())
-    yield judge
-    judge.close()
+    config = benchmarks.sandbox_config(chosen)  # MTPB allows numpy, pandas and scikit-learn
+    with SandboxPool(2, config, role=REFERENCES, lazy=True) as references, \
+            SandboxPool(2, config) as pool:
+        tests = calibrate.calibrate(chosen, references, "mtpb-test")
+        judge = Judge({p.task_id: p for p in chosen}, tests, pool, TimeLimits(),
+                      references=references)
+        yield judge
+        judge.close()
 
 
 def _verdict(judge, task: str, code: str):

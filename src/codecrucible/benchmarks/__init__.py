@@ -83,9 +83,12 @@ _READS = {"tensorflow": ("/proc",), "sklearn": ("/proc", "/sys/fs/cgroup")}
 
 
 def sandbox_config(problems: list[Problem]) -> SandboxConfig:
-    """The sandbox the problems need: the modules they import preloaded in each fork server
-    (imported once there, not once per run), and /proc readable where a library needs it."""
-    needed = sorted({m for p in problems for m in p.metadata.get("requires", ())
+    """The sandbox the problems need: the modules they import (``metadata["requires"]``) or
+    may import (``metadata["allows"]``) preloaded in each fork server (imported once there,
+    not once per run), which also makes them, and only them, visible to a candidate beside the
+    standard library (sandbox/view.py); and /proc readable where a library needs it."""
+    needed = sorted({m for p in problems
+                     for m in (*p.metadata.get("requires", ()), *p.metadata.get("allows", ()))
                      if importlib.util.find_spec(m) is not None})
     if "matplotlib" in needed:
         needed.append("matplotlib.pyplot")

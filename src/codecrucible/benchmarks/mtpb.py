@@ -37,6 +37,9 @@ MTPB_FILE = DataFile(
 DEFAULT_TURN_TOKENS = 256
 # What a program starts with, before the first turn (the official sampler's history prefix).
 PREFIX = "# Import libraries.\n\nimport numpy as np\n"
+# The third-party libraries MTPB's turns ask for (numpy, pandas, scikit-learn): a candidate may
+# import them where they are installed; the rest of site-packages stays out of its sight.
+ALLOWS = ("numpy", "pandas", "sklearn")
 # A base model's single-turn answer is done at a blank gap or the end of its text.
 SINGLE_TURN_STOPS = ("\n\n\n", "<|endoftext|>", "\nif __name__")
 _FIELDS = ("id", "prompts", "inputs", "outputs", "category", "name")
@@ -76,7 +79,7 @@ def episodes(record: dict) -> list[Problem]:
             instruction=single_turn_instruction(turns),
             entry_point="", reference="", check="last_print", oracle="mtpb",
             expected_output=wire.dumps(expected),
-            metadata={"name": record["name"], "prefix": PREFIX, "turns": turns,
+            metadata={"name": record["name"], "prefix": PREFIX, "turns": turns, "allows": ALLOWS,
                       "groups": {"category": record["category"],
                                  "problem": f"MTPB/{record['id']}"},
                       "turn_max_tokens": turn_tokens,

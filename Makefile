@@ -3,9 +3,8 @@
 #               (the first 20 problems; DEMO_PROBLEMS=164 for all), and judges a sample file
 #   make test   creates .venv with the test extras, then runs the test suite
 #
-# The venv is built from the system interpreter when there is one: the sandbox drops to a
-# dedicated uid when run as root, and that uid must be able to read the interpreter
-# (pyenv's lives under /root, mode 0700).
+# The venv is built from the system interpreter when there is one; any other works too (the
+# sandbox shows a dropped uid the interpreter wherever it lives, root's 0700 home included).
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV := .venv
 PY := $(VENV)/bin/python

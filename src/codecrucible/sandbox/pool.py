@@ -82,12 +82,8 @@ class ForkServer:
         write_frame(self._in, self.config.frame(slot))
         self.info = read_frame(self._out)
         if self.info is None:
-            hint = ("; it lives under /tmp, which the sandbox replaces with a private tmpfs: "
-                    "move the checkout or venv elsewhere"
-                    if os.path.realpath(self.config.python).startswith("/tmp/")
-                    or sys.prefix.startswith("/tmp/") else "")
             raise SandboxError(f"sandbox server for slot {slot} failed to start "
-                               f"(interpreter {self.config.python}{hint})")
+                               f"(interpreter {self.config.python})")
         self.busy = False
         self._templates: OrderedDict[str, None] = OrderedDict()  # mirrors the server's cache
         self._pending = bytearray()

@@ -44,6 +44,7 @@ from codecrucible import judge
 from codecrucible.calibrate import TaskTests
 from codecrucible.records import Problem
 from codecrucible.sandbox import ForkServer, SandboxPool
+from codecrucible.sandbox.verdict import script_verdict
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the sandbox is Linux-only")
@@ -1173,6 +1174,43 @@ def test_host_file_metadata_is_untouched(pool, host_dir):
     if xattrs and os.listxattr(victim):
         changed.append(f"xattrs {os.listxattr(victim)}")
     assert not changed, f"host file metadata changed from inside the sandbox: {changed}"
+
+
+# ---------------------------------------------------------------- what comes back (one sample
+# must never stop or stall an evaluation: whatever is wrong becomes that sample's verdict)
+UNNAMED_SIGNAL = 40  # between SIGRTMIN and SIGRTMAX: the signal module has no name for it
+
+
+def test_unnamed_signal_names_itself_in_the_verdict(pool):
+    assert UNNAMED_SIGNAL not in {s.value for s in signal.Signals}
+    result = run_hostile(pool, script(f"""
+        import os
+        os.kill(os.getpid(), {UNNAMED_SIGNAL})
+    """))
+    assert result["exit"] == -UNNAMED_SIGNAL, result
+    verdict = script_verdict(result, LIMITS)
+    assert verdict["status"] == "error" and verdict["signal"] == f"signal {UNNAMED_SIGNAL}"
+
+
+def test_unnamed_signal_during_a_test(pool):
+    result, outcomes = run_calls(pool, f"""
+        import os
+        def f(x):
+            os.kill(os.getpid(), {UNNAMED_SIGNAL})
+    """)
+    assert outcomes == [], result
+    detail = judge.verdicts(result, TASK_TESTS, PROBLEM)["base"].first_failure
+    assert detail.endswith(f"killed by signal {UNNAMED_SIGNAL} before answering"), detail
+
+
+def test_sandbox_run_reports_an_unnamed_signal(tmp_path):
+    program = tmp_path / "rt.py"
+    program.write_text(f"import os\nos.kill(os.getpid(), {UNNAMED_SIGNAL})\n")
+    done = subprocess.run([str(Path(sys.executable).with_name("crucible")), "sandbox", "run",
+                           str(program)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout)["signal"] == f"signal {UNNAMED_SIGNAL}", done.stdout
 
 
 # ---------------------------------------------------------------- a pool run by an ordinary user

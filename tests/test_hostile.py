@@ -42,9 +42,11 @@ import pytest
 
 from codecrucible import judge
 from codecrucible.calibrate import TaskTests
+from codecrucible.evaluate import evaluate
 from codecrucible.records import Problem
 from codecrucible.sandbox import ForkServer, SandboxPool
 from codecrucible.sandbox.verdict import script_verdict
+from codecrucible.store import Store
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the sandbox is Linux-only")
@@ -1211,6 +1213,72 @@ def test_sandbox_run_reports_an_unnamed_signal(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert json.loads(done.stdout)["signal"] == f"signal {UNNAMED_SIGNAL}", done.stdout
+
+
+SURROGATE_CANDIDATES = {
+    "exception class name": """
+        class Named(type):
+            __name__ = property(lambda cls: "Odd\\ud800")
+        class Odd(Exception, metaclass=Named):
+            pass
+        def f(x):
+            raise Odd()
+    """,
+    "unserializable class name": """
+        class Odd:
+            pass
+        Odd.__qualname__ = "Odd\\udcff"
+        def f(x):
+            return Odd()
+    """,
+    "escaped in a frame": """
+        import os
+        def f(x):
+            os.write(3, b'[0,null,"\\\\udcff\\\\ud800",null]\\n')
+            os._exit(0)
+    """,
+    "bytes no UTF-8 decodes": """
+        import os
+        os.write(1, b"\\xed\\xa0\\x80 \\xff\\xfe\\n")
+        os.write(2, b"\\xed\\xb2\\x80\\n")
+        def f(x):
+            return 0
+    """,
+    "exception message": """
+        def f(x):
+            raise ValueError("\\ud800")  # the runner reports a ValueError with its message
+    """,
+}
+
+
+@pytest.mark.parametrize("how", sorted(SURROGATE_CANDIDATES))
+def test_lone_surrogates_become_valid_text(pool, how):
+    result, outcomes = run_calls(pool, SURROGATE_CANDIDATES[how])
+    assert not_a_pass(outcomes), result
+    verdict = judge.verdicts(result, TASK_TESTS, PROBLEM)["base"]
+    for text in (verdict.first_failure, verdict.stdout, verdict.stderr):
+        text.encode()  # what the store and the terminal need
+
+
+def test_lone_surrogates_cannot_lose_a_batch(tmp_path, data_dir):
+    """Through ``evaluate`` and SQLite: the run completes, every verdict is kept, and a resume
+    finds nothing left to judge."""
+    odd = ("class Named(type):\n    __name__ = property(lambda cls: 'Odd\\ud800')\n"
+           "class Odd(Exception, metaclass=Named):\n    pass\n"
+           "def add(x, y):\n    raise Odd()\n")
+    rows = [{"task_id": "HumanEval/53", "solution": odd},
+            {"task_id": "HumanEval/53", "solution": "def add(x, y):\n    return '\ud800'\n"},
+            {"task_id": "HumanEval/53", "solution": "def add(x, y):\n    return x + y\n"}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))  # JSON keeps the \ud800
+    store = Store(tmp_path / "s.db")
+    first = evaluate(path, "humaneval", store, data_dir=data_dir, slots=2)
+    verdicts = {r["sample"]: r for r in store.verdicts(first.run_id)}
+    # (a lone surrogate in the source itself cannot even be compiled: an error)
+    assert [verdicts[i]["status"] for i in range(3)] == ["failed", "error", "passed"]
+    assert "Odd\\ud800" in verdicts[0]["first_failure"], verdicts[0]
+    again = evaluate(path, "humaneval", store, data_dir=data_dir, resume=True, slots=2)
+    assert (again.judged_now, again.already_judged) == (0, 3)
 
 
 # ---------------------------------------------------------------- a pool run by an ordinary user

@@ -24,6 +24,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from codecrucible.records import valid_text
 from codecrucible.sandbox.server import TEMPLATE_SLOTS, read_frame, write_frame
 
 # Variables that tune numeric libraries and carry nothing secret; everything else is dropped.
@@ -135,7 +136,8 @@ class ForkServer:
         self.busy = False
         result = message.get("result", message)
         if "error" in result:
-            raise SandboxError(f"sandbox server error: {result['error']}")
+            raise SandboxError(valid_text(f"sandbox server error: {result['error']}"))
+        result = {key: valid_text(v) if isinstance(v, str) else v for key, v in result.items()}
         result["frames"] = self.lines
         return result
 

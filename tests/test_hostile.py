@@ -992,7 +992,9 @@ def test_huge_integer_frame_is_judged_quickly(pool):
     the harness for many seconds without Python's cap on decimal conversions."""
     assert len("9" * 1_100_000) > _digit_cap()
     big = "9" * 1_100_000
-    result = run_hostile(pool, calls(_write_frame_code(f"[0,{big},null,null]"), wall_s=1))
+    # Over the default line cap, which would stop it in the server: let it reach the judge.
+    result = run_hostile(pool, calls(_write_frame_code(f"[0,{big},null,null]"), wall_s=1,
+                                     line_bytes=16 << 20))
     assert len(result["frames"][0]) > 1_100_000, "the frame did not arrive whole"
     started = time.monotonic()
     outcomes = judged(result)
@@ -1007,7 +1009,8 @@ def test_big_but_allowed_numbers_are_judged_quickly(pool):
     values = ["9" * _digit_cap(), '{"x":"%s"}' % ("f" * (8 << 20)),
               '{"x":"-%s"}' % ("f" * (8 << 20)), "1" * 1_000_000 + ".5"]
     for value in values:
-        result = run_hostile(pool, calls(_write_frame_code(f"[0,{value},null,null]")))
+        result = run_hostile(pool, calls(_write_frame_code(f"[0,{value},null,null]"),
+                                         line_bytes=16 << 20))  # (over the default cap)
         assert len(result["frames"][0]) > len(value), "the frame did not arrive whole"
         started = time.monotonic()
         outcomes = judged(result)
@@ -1279,6 +1282,35 @@ def test_lone_surrogates_cannot_lose_a_batch(tmp_path, data_dir):
     assert "Odd\\ud800" in verdicts[0]["first_failure"], verdicts[0]
     again = evaluate(path, "humaneval", store, data_dir=data_dir, resume=True, slots=2)
     assert (again.judged_now, again.already_judged) == (0, 3)
+
+
+def test_one_enormous_answer_line_is_an_output_limit(pool):
+    job = calls("""
+        import os
+        def f(x):
+            os.write(3, b"[0," + b"9" * (50 << 20) + b",null,null]\\n")
+    """, memory_mb=512)
+    result = run_hostile(pool, job)
+    assert result["output_capped"] and not result["frames"], result
+    verdict = judge.verdicts(result, TASK_TESTS, PROBLEM)["base"]
+    assert verdict.status.value == "output_limit", verdict
+
+
+def test_answer_lines_beyond_the_runners_are_dropped(pool):
+    """Millions of tiny lines would cost the harness ~50 bytes each: only the lines the runner
+    writes for the job travel (one for a whole program, none for a script)."""
+    flood = """
+        import os
+        line = b"[0,1,null,null]\\n" * 4096
+        for _ in range(200):
+            os.write(3, line)
+    """
+    program = {"kind": "program", "answer": "last_print", "code": textwrap.dedent(flood),
+               "limits": LIMITS}
+    result = run_hostile(pool, program)
+    assert len(result["frames"]) == 1, len(result["frames"])
+    result = run_hostile(pool, script(flood))
+    assert result["frames"] == [], len(result["frames"])
 
 
 # ---------------------------------------------------------------- a pool run by an ordinary user

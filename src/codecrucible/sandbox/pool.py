@@ -128,10 +128,7 @@ class ForkServer:
             self.busy = False
             raise SandboxError("sandbox server died during a job")
         if "chunk" in message:
-            self._pending += message["chunk"].encode("latin-1")
-            *complete, rest = self._pending.split(b"\n")
-            self._pending = bytearray(rest)
-            self.lines += [line.decode("utf-8", "replace") for line in complete]
+            self._add_answers(message["chunk"])
             return None
         self.busy = False
         result = message.get("result", message)
@@ -140,6 +137,18 @@ class ForkServer:
         result = {key: valid_text(v) if isinstance(v, str) else v for key, v in result.items()}
         result["frames"] = self.lines
         return result
+
+    def _add_answers(self, data: bytes) -> None:
+        """Split answer bytes into lines, searching only the new bytes for line ends, so that
+        a line arriving in many chunks costs time linear in its length. (The server bounds a
+        line's length, and the number of lines.)"""
+        *complete, rest = data.split(b"\n")
+        if complete:
+            self._pending += complete[0]
+            complete[0] = self._pending
+            self.lines += [line.decode("utf-8", "replace") for line in complete]
+            self._pending = bytearray()
+        self._pending += rest
 
     def stop(self) -> None:
         """Ask the server to end the running job now (the harness has seen enough)."""

@@ -1284,6 +1284,57 @@ def test_lone_surrogates_cannot_lose_a_batch(tmp_path, data_dir):
     assert (again.judged_now, again.already_judged) == (0, 3)
 
 
+TRICKLES = {
+    # a byte at a time, never a line: no window may be re-armed by it
+    "answer channel, in a test": ("""
+        import os, time
+        def f(x):
+            while True:
+                os.write(3, b"9")
+                time.sleep(0.05)
+    """, {}),
+    "answer channel, while loading": ("""
+        import os, time
+        while True:
+            os.write(3, b"9")
+            time.sleep(0.05)
+    """, {"load_s": 1.0}),
+    "stdout, in a test": ("""
+        import time
+        def f(x):
+            while True:
+                print("9", end="", flush=True)
+                time.sleep(0.05)
+    """, {}),
+}
+
+
+@pytest.mark.parametrize("how", sorted(TRICKLES))
+def test_trickled_output_rearms_no_deadline(pool, how):
+    code, limits = TRICKLES[how]
+    job = calls(code, wall_s=30, cpu_s=30, **limits)   # the windows are 1 s each
+    result = run_hostile(pool, job)
+    assert result["timed_out"], result
+    assert result["wall_s"] <= 2.0 + SLACK_S, result  # a window or the load allowance, not 30 s
+    assert judge.verdicts(result, TASK_TESTS, PROBLEM)["base"].status.value == "timeout"
+
+
+def test_complete_lines_never_pass_the_hard_deadline(pool):
+    """A window opens at each answer line, but the job's wall limit caps them all."""
+    job = calls("""
+        import os, time
+        def f(x):
+            for _ in range(1000):
+                time.sleep(0.5)
+                os.write(3, b"[9]\\n")   # opens the next test's window
+    """, wall_s=4, cpu_s=30)
+    job["test_limits"] = [1.0] * 1000
+    job["tests"] = TESTS * 334
+    result = run_hostile(pool, job)
+    assert result["timed_out"] or result["stopped_early"], result
+    assert result["wall_s"] <= 4 + SLACK_S, result
+
+
 def test_one_enormous_answer_line_is_an_output_limit(pool):
     job = calls("""
         import os

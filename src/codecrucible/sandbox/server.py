@@ -239,8 +239,10 @@ class _Watch:
 
     Answers (one line per test on the child's result pipe) are forwarded to the harness as they
     arrive, in raw chunks (``write_chunk``); the harness may answer ``{"stop": true}`` once it
-    has seen a wrong answer, and the run ends there. A line longer than ``line_cap`` ends the
-    run (``output_capped``); lines beyond those the runner writes are not forwarded.
+    has seen a wrong answer, and the run ends there. Only complete lines count: a test's window
+    opens when the previous answer line ends, so no trickle of bytes re-arms a deadline, and
+    nothing re-arms the hard deadline. A line longer than ``line_cap`` ends the run
+    (``output_capped``); lines beyond those the runner writes are not forwarded.
     """
 
     def __init__(self, job, pid, started, out_r, err_r, res_r, proto_in, proto_out):
@@ -254,7 +256,7 @@ class _Watch:
                                        else LINE_BYTES))
         self.line_bytes = 0  # of the line not yet ended
         # Loading the program has its own allowance, ended by the runner's "loaded" line; then
-        # each test has its own window, opened when the previous answer arrives. A program
+        # each test has its own window, opened when the previous answer line ends. A program
         # stuck in its first test is stopped after that test's window, not the load allowance.
         # The hard deadline caps the sum.
         self.test_limits = job.get("test_limits") or []
@@ -348,8 +350,8 @@ class _Watch:
         if wanted:
             write_chunk(self.proto_out, wanted)
         self.answers += ended
-        if not self.test_limits:
-            return True
+        if not self.test_limits or not ended:
+            return True  # a partial line opens no window
         if self.answers >= len(self.test_limits):
             self.stopped_early = True  # every test answered: nothing left to wait for
             return False

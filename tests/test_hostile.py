@@ -24,16 +24,19 @@ gets removed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -44,7 +47,7 @@ from codecrucible import judge
 from codecrucible.calibrate import TaskTests
 from codecrucible.evaluate import evaluate
 from codecrucible.records import Problem
-from codecrucible.sandbox import ForkServer, SandboxPool
+from codecrucible.sandbox import ForkServer, SandboxPool, cleanup
 from codecrucible.sandbox.verdict import script_verdict
 from codecrucible.store import Store
 
@@ -1362,6 +1365,117 @@ def test_answer_lines_beyond_the_runners_are_dropped(pool):
     assert len(result["frames"]) == 1, len(result["frames"])
     result = run_hostile(pool, script(flood))
     assert result["frames"] == [], len(result["frames"])
+
+
+DEEP_TREE = """
+import os
+for where in {where!r}:
+    os.chdir(where)
+    for level in range(2000):
+        os.mkdir("d")
+        os.chdir("d")
+        if level % 500 == 0:
+            open("f", "w").write("x")
+            os.symlink({outside!r}, "out")  # clean-up must not follow it
+            os.mkdir("locked", 0)   # (seccomp denies chmod: modes come at creation)
+            os.close(os.open("unreadable", os.O_CREAT | os.O_WRONLY, 0))
+def f(x):
+    return x * x + 7
+"""
+
+
+def test_deep_tree_is_cleaned_up(pool, host_dir):
+    keep = host_dir / "keep"
+    keep.write_text("keep me")
+    where = [".", "/dev/shm"] if IS_ROOT else ["."]
+    result, outcomes = run_calls(pool, DEEP_TREE.format(where=where, outside=str(host_dir)))
+    assert outcomes == ["ok"] * len(TESTS), result   # the verdict stands
+    assert "cleanup" not in result, result
+    assert keep.read_text() == "keep me"
+    for server in pool.servers:
+        workroot = server.info["workroot"]
+        if server.info["private_workroot"]:  # the server's own /tmp, seen through /proc
+            workroot = f"/proc/{server.process.pid}/root{workroot}"
+            assert os.listdir(f"/proc/{server.process.pid}/root/dev/shm") == []
+        assert os.listdir(workroot) == [], workroot
+
+
+def test_remove_tree_deeper_than_any_recursion(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("keep me")
+    # On tmpfs where there is one, as the sandbox's work roots are (a disk can take ms per rmdir)
+    top = Path(tempfile.mkdtemp(dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else tmp_path))
+    here = os.getcwd()
+    try:
+        os.chdir(top)
+        for _ in range(5000):
+            os.mkdir("d")
+            os.chdir("d")
+        os.symlink(outside, "link")
+        open("file", "w").close()
+    finally:
+        os.chdir(here)
+    assert cleanup.remove_tree(str(top)) is None
+    assert not top.exists() and (outside / "keep").read_text() == "keep me"
+
+
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10
+
+
+def _set_immutable(path: str, on: bool) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(fd, _FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        flags = flags | _FS_IMMUTABLE_FL if on else flags & ~_FS_IMMUTABLE_FL
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, struct.pack("i", flags))
+    finally:
+        os.close(fd)
+
+
+def test_what_cannot_be_removed_still_gives_a_verdict(scratch_pool):
+    """A file nobody can remove (the harness makes it immutable while the job runs): the job
+    still gets its verdict, and the next job runs on a fresh server."""
+    if not IS_ROOT or not scratch_pool.servers[0].info["private_workroot"]:
+        pytest.skip("reaching into the server's private work root needs root")
+    server = scratch_pool.servers[0]
+    root = f"/proc/{server.process.pid}/root/tmp"
+    job = script("""
+        import os, time
+        open("stuck", "w").write("x")
+        for _ in range(400):
+            if os.path.exists("go"):
+                break
+            time.sleep(0.02)
+        print("done", flush=True)
+    """, wall_s=20)
+    made: list[str] = []
+
+    def freeze():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not made:
+            for run in os.listdir(root):
+                stuck = os.path.join(root, run, "stuck")
+                if os.path.exists(stuck):
+                    try:
+                        _set_immutable(stuck, True)
+                        made.append(stuck)
+                    except OSError as err:
+                        made.append(f"unsupported: {err}")
+                    Path(root, run, "go").write_text("")
+            time.sleep(0.02)
+
+    helper = threading.Thread(target=freeze)
+    helper.start()
+    result = scratch_pool.run(job)
+    helper.join()
+    if made and made[0].startswith("unsupported"):
+        pytest.skip(f"this tmpfs has no immutable flag: {made[0]}")
+    assert made, "the job never created its file"
+    assert script_verdict(result, job["limits"])["status"] == "passed", result
+    assert "stuck" in result["cleanup"], result
+    assert judged(scratch_pool.run(TRIVIAL), TRIVIAL_TESTS) == ["ok"]
+    assert scratch_pool.servers[0].process.pid != server.process.pid, "not a fresh server"
 
 
 # ---------------------------------------------------------------- a pool run by an ordinary user

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import selectors
-import shutil
 import subprocess
 import sys
 from collections import OrderedDict, deque
@@ -25,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from codecrucible.records import valid_text
+from codecrucible.sandbox import cleanup
 from codecrucible.sandbox.server import TEMPLATE_SLOTS, read_frame, write_frame
 
 # Variables that tune numeric libraries and carry nothing secret; everything else is dropped.
@@ -182,7 +182,7 @@ class ForkServer:
         if self.info and not self.info.get("private_workroot"):
             # Without root the work root is an ordinary directory: the server may have been
             # killed before it could remove it.
-            shutil.rmtree(self.info["workroot"], ignore_errors=True)
+            cleanup.remove_tree(self.info["workroot"])
 
 
 Watch = Callable[[object, list[str]], bool]
@@ -334,6 +334,8 @@ class SandboxPool:
                         continue
                     if server.fd in selector.get_map():
                         selector.unregister(server.fd)
+                    if "cleanup" in result:  # its work root keeps what it could not remove
+                        self._replace(server)
                     del keys[server.slot]
                     stopped.discard(server.slot)
                     yield key, result

@@ -22,14 +22,13 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import struct
 import sys
 import time
 import traceback
 
-from codecrucible.sandbox import cgroup, counters, landlock, seccomp
+from codecrucible.sandbox import cgroup, cleanup, counters, landlock, seccomp
 from codecrucible.sandbox.runner import LINE_BYTES, RESULT_FD, RUNNERS, answer_lines, write_all
 
 SETUP_FAILED = 121
@@ -226,11 +225,15 @@ class Server:
             _reap_orphans()
             for fd in (out_r, err_r, res_r, watch.pidfd):
                 os.close(fd)
-            shutil.rmtree(workdir, ignore_errors=True)
-            if self.is_root:
-                _empty_dir("/dev/shm")  # private to this server; nothing carries to the next run
+            # Whatever the candidate left, the verdict stands; what cannot be removed is
+            # reported, and the harness gives the next job a fresh server.
+            left = cleanup.remove_tree(workdir)
+            if self.is_root:  # private to this server; nothing carries to the next run
+                left = cleanup.empty_dir("/dev/shm") or left
         report = watch.report(status, usage, time.monotonic() - started)
         report["oom_killed"] = self.memcg is not None and self.memcg.oom_kills() > oom_before
+        if left:
+            report["cleanup"] = left
         return report
 
 
@@ -474,17 +477,6 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _empty_dir(path: str) -> None:
-    for entry in os.scandir(path):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
 
 
 def _reap(pid: int):

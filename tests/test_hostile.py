@@ -1478,6 +1478,136 @@ def test_what_cannot_be_removed_still_gives_a_verdict(scratch_pool):
     assert scratch_pool.servers[0].process.pid != server.process.pid, "not a fresh server"
 
 
+GRANDCHILD = """
+import os, time
+r, w = os.pipe()
+if os.fork() == 0:
+    if os.fork() == 0:
+        os.write(w, b"up")
+        time.sleep(1000)          # the grandchild: no death signal covers it
+    os._exit(0)
+os.read(r, 2)                     # the grandchild runs
+"""
+
+
+def _wait_for_processes(uids: set[int], count: int, seconds: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while len(found := leftover_processes(uids)) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
+def _descendants(pid: int) -> list[tuple[int, int]]:
+    """(pid, uid) of the live descendants of ``pid``."""
+    table = _processes()
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {p for p, row in table.items() if row[0] in frontier
+                    and not row[2].startswith("Z")}
+        found += [(p, table[p][1]) for p in frontier]
+    return found
+
+
+def _assert_nothing_left(uids: set[int], cgroups: list[str]) -> None:
+    deadline = time.monotonic() + 3.0
+    while (left := leftover_processes(uids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"sandbox processes outlived the interrupted pool: {left}"
+    assert not [c for c in cgroups if os.path.exists(c)], cgroups
+
+
+def test_interrupted_pool_kills_the_jobs_grandchildren(scratch_pool):
+    """Ctrl-C while a job runs (KeyboardInterrupt inside ``imap``): the job's whole process
+    group and memory cgroup go, not only its server."""
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    uids = sandbox_uids(scratch_pool)
+    cgroups = [s.info["cgroup"] for s in scratch_pool.servers if s.info["cgroup"]]
+    code = GRANDCHILD + """
+def f(x):
+    os.write(3, b"[")             # a partial answer: the harness hears from the job
+    time.sleep(1000)
+"""
+    job = calls(code, wall_s=60, cpu_s=60)
+    job["test_limits"] = [60.0] * len(TESTS)
+
+    def watch(key, answers):
+        if len(leftover_processes(uids)) >= 2:  # the candidate and its grandchild run
+            raise KeyboardInterrupt
+        return False
+
+    with pytest.raises(KeyboardInterrupt):
+        list(scratch_pool.imap([(0, job)], watch))
+    _assert_nothing_left(uids, cgroups)
+    assert judged(scratch_pool.run(TRIVIAL), TRIVIAL_TESTS) == ["ok"]  # a fresh server
+
+
+def test_closing_a_busy_pool_kills_the_jobs_grandchildren():
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    sandbox = SandboxPool(slots=1)
+    try:
+        uids = sandbox_uids(sandbox)
+        cgroups = [s.info["cgroup"] for s in sandbox.servers if s.info["cgroup"]]
+        sandbox.servers[0].submit(script(GRANDCHILD + "time.sleep(1000)\n", wall_s=60))
+        assert len(_wait_for_processes(uids, 2)) >= 2, "the job never started"
+        os.kill(sandbox.servers[0].process.pid, signal.SIGSTOP)  # and its server is stuck
+    finally:
+        sandbox.close()
+    _assert_nothing_left(uids, cgroups)
+
+
+def test_a_server_that_dies_mid_job_leaves_nothing(scratch_pool):
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    uids = sandbox_uids(scratch_pool)
+    cgroups = [s.info["cgroup"] for s in scratch_pool.servers if s.info["cgroup"]]
+    server = scratch_pool.servers[0]
+    killer = threading.Thread(target=lambda: (
+        _wait_for_processes(uids, 2), os.kill(server.process.pid, signal.SIGKILL)))
+    killer.start()
+    result = scratch_pool.run(script(GRANDCHILD + "time.sleep(1000)\n", wall_s=60))
+    killer.join()
+    assert "sandbox_error" in result, result
+    _assert_nothing_left(uids, cgroups)
+
+
+def test_ctrl_c_on_crucible_eval_leaves_nothing(tmp_path, data_dir):
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    sample = GRANDCHILD + "time.sleep(1000)\ndef add(x, y):\n    return x + y\n"
+    samples = tmp_path / "s.jsonl"
+    samples.write_text(json.dumps({"task_id": "HumanEval/53",
+                                   "solution": textwrap.dedent(sample)}) + "\n")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("crucible")), "eval", str(samples), "-b",
+         "humaneval", "-j", "1", "--load", "100", "--store", str(tmp_path / "s.db")],
+        env=dict(os.environ, CRUCIBLE_DATA_DIR=str(data_dir)), start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, running = time.monotonic() + 120, []
+        while len(running) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # the candidate and its grandchild: not root, below crucible
+            running = [(p, uid) for p, uid in _descendants(proc.pid) if uid != os.geteuid()]
+        assert len(running) >= 2, "the sample never started"
+        uids = {uid for _, uid in running}
+        cgroups = _memory_cgroups_of(running[0][0])
+        os.killpg(proc.pid, signal.SIGINT)                      # Ctrl-C in its terminal
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in stderr, stderr
+    _assert_nothing_left(uids, cgroups)
+
+
+def _memory_cgroups_of(pid: int) -> list[str]:
+    """The sandbox cgroup directories ``pid`` is in (their names are unique to a server)."""
+    names = {line.rsplit("/", 1)[-1] for line in Path(f"/proc/{pid}/cgroup").read_text()
+             .splitlines() if "/crucible-sandbox-" in line}
+    return [path for path, _, _ in os.walk("/sys/fs/cgroup") if os.path.basename(path) in names]
+
+
 # ---------------------------------------------------------------- a pool run by an ordinary user
 # The workstation case: no uid drop, no private mounts.
 _NON_ROOT_UID = 59950          # below every sandbox uid, so no other check confuses it

@@ -216,6 +216,9 @@ class Server:
             os.close(fd)
         watch = _Watch(job, pid, started, out_r, err_r, res_r, self.proto_in, self.proto_out)
         try:
+            # The job's process group: the harness kills it itself when it must end this job
+            # without this server (Ctrl-C), as only the child dies with the server.
+            write_frame(self.proto_out, {"started": pid})
             watch.loop()
         finally:
             _kill_group(pid)

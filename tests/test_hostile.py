@@ -24,16 +24,19 @@ gets removed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -42,8 +45,11 @@ import pytest
 
 from codecrucible import judge
 from codecrucible.calibrate import TaskTests
+from codecrucible.evaluate import evaluate
 from codecrucible.records import Problem
-from codecrucible.sandbox import ForkServer, SandboxPool
+from codecrucible.sandbox import ForkServer, SandboxPool, cleanup
+from codecrucible.sandbox.verdict import script_verdict
+from codecrucible.store import Store
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the sandbox is Linux-only")
@@ -989,7 +995,9 @@ def test_huge_integer_frame_is_judged_quickly(pool):
     the harness for many seconds without Python's cap on decimal conversions."""
     assert len("9" * 1_100_000) > _digit_cap()
     big = "9" * 1_100_000
-    result = run_hostile(pool, calls(_write_frame_code(f"[0,{big},null,null]"), wall_s=1))
+    # Over the default line cap, which would stop it in the server: let it reach the judge.
+    result = run_hostile(pool, calls(_write_frame_code(f"[0,{big},null,null]"), wall_s=1,
+                                     line_bytes=16 << 20))
     assert len(result["frames"][0]) > 1_100_000, "the frame did not arrive whole"
     started = time.monotonic()
     outcomes = judged(result)
@@ -1004,7 +1012,8 @@ def test_big_but_allowed_numbers_are_judged_quickly(pool):
     values = ["9" * _digit_cap(), '{"x":"%s"}' % ("f" * (8 << 20)),
               '{"x":"-%s"}' % ("f" * (8 << 20)), "1" * 1_000_000 + ".5"]
     for value in values:
-        result = run_hostile(pool, calls(_write_frame_code(f"[0,{value},null,null]")))
+        result = run_hostile(pool, calls(_write_frame_code(f"[0,{value},null,null]"),
+                                         line_bytes=16 << 20))  # (over the default cap)
         assert len(result["frames"][0]) > len(value), "the frame did not arrive whole"
         started = time.monotonic()
         outcomes = judged(result)
@@ -1173,6 +1182,430 @@ def test_host_file_metadata_is_untouched(pool, host_dir):
     if xattrs and os.listxattr(victim):
         changed.append(f"xattrs {os.listxattr(victim)}")
     assert not changed, f"host file metadata changed from inside the sandbox: {changed}"
+
+
+# ---------------------------------------------------------------- what comes back (one sample
+# must never stop or stall an evaluation: whatever is wrong becomes that sample's verdict)
+UNNAMED_SIGNAL = 40  # between SIGRTMIN and SIGRTMAX: the signal module has no name for it
+
+
+def test_unnamed_signal_names_itself_in_the_verdict(pool):
+    assert UNNAMED_SIGNAL not in {s.value for s in signal.Signals}
+    result = run_hostile(pool, script(f"""
+        import os
+        os.kill(os.getpid(), {UNNAMED_SIGNAL})
+    """))
+    assert result["exit"] == -UNNAMED_SIGNAL, result
+    verdict = script_verdict(result, LIMITS)
+    assert verdict["status"] == "error" and verdict["signal"] == f"signal {UNNAMED_SIGNAL}"
+
+
+def test_unnamed_signal_during_a_test(pool):
+    result, outcomes = run_calls(pool, f"""
+        import os
+        def f(x):
+            os.kill(os.getpid(), {UNNAMED_SIGNAL})
+    """)
+    assert outcomes == [], result
+    detail = judge.verdicts(result, TASK_TESTS, PROBLEM)["base"].first_failure
+    assert detail.endswith(f"killed by signal {UNNAMED_SIGNAL} before answering"), detail
+
+
+def test_sandbox_run_reports_an_unnamed_signal(tmp_path):
+    program = tmp_path / "rt.py"
+    program.write_text(f"import os\nos.kill(os.getpid(), {UNNAMED_SIGNAL})\n")
+    done = subprocess.run([str(Path(sys.executable).with_name("crucible")), "sandbox", "run",
+                           str(program)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout)["signal"] == f"signal {UNNAMED_SIGNAL}", done.stdout
+
+
+SURROGATE_CANDIDATES = {
+    "exception class name": """
+        class Named(type):
+            __name__ = property(lambda cls: "Odd\\ud800")
+        class Odd(Exception, metaclass=Named):
+            pass
+        def f(x):
+            raise Odd()
+    """,
+    "unserializable class name": """
+        class Odd:
+            pass
+        Odd.__qualname__ = "Odd\\udcff"
+        def f(x):
+            return Odd()
+    """,
+    "escaped in a frame": """
+        import os
+        def f(x):
+            os.write(3, b'[0,null,"\\\\udcff\\\\ud800",null]\\n')
+            os._exit(0)
+    """,
+    "bytes no UTF-8 decodes": """
+        import os
+        os.write(1, b"\\xed\\xa0\\x80 \\xff\\xfe\\n")
+        os.write(2, b"\\xed\\xb2\\x80\\n")
+        def f(x):
+            return 0
+    """,
+    "exception message": """
+        def f(x):
+            raise ValueError("\\ud800")  # the runner reports a ValueError with its message
+    """,
+}
+
+
+@pytest.mark.parametrize("how", sorted(SURROGATE_CANDIDATES))
+def test_lone_surrogates_become_valid_text(pool, how):
+    result, outcomes = run_calls(pool, SURROGATE_CANDIDATES[how])
+    assert not_a_pass(outcomes), result
+    verdict = judge.verdicts(result, TASK_TESTS, PROBLEM)["base"]
+    for text in (verdict.first_failure, verdict.stdout, verdict.stderr):
+        text.encode()  # what the store and the terminal need
+
+
+def test_lone_surrogates_cannot_lose_a_batch(tmp_path, data_dir):
+    """Through ``evaluate`` and SQLite: the run completes, every verdict is kept, and a resume
+    finds nothing left to judge."""
+    odd = ("class Named(type):\n    __name__ = property(lambda cls: 'Odd\\ud800')\n"
+           "class Odd(Exception, metaclass=Named):\n    pass\n"
+           "def add(x, y):\n    raise Odd()\n")
+    rows = [{"task_id": "HumanEval/53", "solution": odd},
+            {"task_id": "HumanEval/53", "solution": "def add(x, y):\n    return '\ud800'\n"},
+            {"task_id": "HumanEval/53", "solution": "def add(x, y):\n    return x + y\n"}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))  # JSON keeps the \ud800
+    store = Store(tmp_path / "s.db")
+    first = evaluate(path, "humaneval", store, data_dir=data_dir, slots=2)
+    verdicts = {r["sample"]: r for r in store.verdicts(first.run_id)}
+    # (a lone surrogate in the source itself cannot even be compiled: an error)
+    assert [verdicts[i]["status"] for i in range(3)] == ["failed", "error", "passed"]
+    assert "Odd\\ud800" in verdicts[0]["first_failure"], verdicts[0]
+    again = evaluate(path, "humaneval", store, data_dir=data_dir, resume=True, slots=2)
+    assert (again.judged_now, again.already_judged) == (0, 3)
+
+
+TRICKLES = {
+    # a byte at a time, never a line: no window may be re-armed by it
+    "answer channel, in a test": ("""
+        import os, time
+        def f(x):
+            while True:
+                os.write(3, b"9")
+                time.sleep(0.05)
+    """, {}),
+    "answer channel, while loading": ("""
+        import os, time
+        while True:
+            os.write(3, b"9")
+            time.sleep(0.05)
+    """, {"load_s": 1.0}),
+    "stdout, in a test": ("""
+        import time
+        def f(x):
+            while True:
+                print("9", end="", flush=True)
+                time.sleep(0.05)
+    """, {}),
+}
+
+
+@pytest.mark.parametrize("how", sorted(TRICKLES))
+def test_trickled_output_rearms_no_deadline(pool, how):
+    code, limits = TRICKLES[how]
+    job = calls(code, wall_s=30, cpu_s=30, **limits)   # the windows are 1 s each
+    result = run_hostile(pool, job)
+    assert result["timed_out"], result
+    assert result["wall_s"] <= 2.0 + SLACK_S, result  # a window or the load allowance, not 30 s
+    assert judge.verdicts(result, TASK_TESTS, PROBLEM)["base"].status.value == "timeout"
+
+
+def test_complete_lines_never_pass_the_hard_deadline(pool):
+    """A window opens at each answer line, but the job's wall limit caps them all."""
+    job = calls("""
+        import os, time
+        def f(x):
+            for _ in range(1000):
+                time.sleep(0.5)
+                os.write(3, b"[9]\\n")   # opens the next test's window
+    """, wall_s=4, cpu_s=30)
+    job["test_limits"] = [1.0] * 1000
+    job["tests"] = TESTS * 334
+    result = run_hostile(pool, job)
+    assert result["timed_out"] or result["stopped_early"], result
+    assert result["wall_s"] <= 4 + SLACK_S, result
+
+
+def test_one_enormous_answer_line_is_an_output_limit(pool):
+    job = calls("""
+        import os
+        def f(x):
+            os.write(3, b"[0," + b"9" * (50 << 20) + b",null,null]\\n")
+    """, memory_mb=512)
+    result = run_hostile(pool, job)
+    assert result["output_capped"] and not result["frames"], result
+    verdict = judge.verdicts(result, TASK_TESTS, PROBLEM)["base"]
+    assert verdict.status.value == "output_limit", verdict
+
+
+def test_answer_lines_beyond_the_runners_are_dropped(pool):
+    """Millions of tiny lines would cost the harness ~50 bytes each: only the lines the runner
+    writes for the job travel (one for a whole program, none for a script)."""
+    flood = """
+        import os
+        line = b"[0,1,null,null]\\n" * 4096
+        for _ in range(200):
+            os.write(3, line)
+    """
+    program = {"kind": "program", "answer": "last_print", "code": textwrap.dedent(flood),
+               "limits": LIMITS}
+    result = run_hostile(pool, program)
+    assert len(result["frames"]) == 1, len(result["frames"])
+    result = run_hostile(pool, script(flood))
+    assert result["frames"] == [], len(result["frames"])
+
+
+DEEP_TREE = """
+import os
+for where in {where!r}:
+    os.chdir(where)
+    for level in range(2000):
+        os.mkdir("d")
+        os.chdir("d")
+        if level % 500 == 0:
+            open("f", "w").write("x")
+            os.symlink({outside!r}, "out")  # clean-up must not follow it
+            os.mkdir("locked", 0)   # (seccomp denies chmod: modes come at creation)
+            os.close(os.open("unreadable", os.O_CREAT | os.O_WRONLY, 0))
+def f(x):
+    return x * x + 7
+"""
+
+
+def test_deep_tree_is_cleaned_up(pool, host_dir):
+    keep = host_dir / "keep"
+    keep.write_text("keep me")
+    where = [".", "/dev/shm"] if IS_ROOT else ["."]
+    result, outcomes = run_calls(pool, DEEP_TREE.format(where=where, outside=str(host_dir)))
+    assert outcomes == ["ok"] * len(TESTS), result   # the verdict stands
+    assert "cleanup" not in result, result
+    assert keep.read_text() == "keep me"
+    for server in pool.servers:
+        workroot = server.info["workroot"]
+        if server.info["private_workroot"]:  # the server's own /tmp, seen through /proc
+            workroot = f"/proc/{server.process.pid}/root{workroot}"
+            assert os.listdir(f"/proc/{server.process.pid}/root/dev/shm") == []
+        assert os.listdir(workroot) == [], workroot
+
+
+def test_remove_tree_deeper_than_any_recursion(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("keep me")
+    # On tmpfs where there is one, as the sandbox's work roots are (a disk can take ms per rmdir)
+    top = Path(tempfile.mkdtemp(dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else tmp_path))
+    here = os.getcwd()
+    try:
+        os.chdir(top)
+        for _ in range(5000):
+            os.mkdir("d")
+            os.chdir("d")
+        os.symlink(outside, "link")
+        open("file", "w").close()
+    finally:
+        os.chdir(here)
+    assert cleanup.remove_tree(str(top)) is None
+    assert not top.exists() and (outside / "keep").read_text() == "keep me"
+
+
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10
+
+
+def _set_immutable(path: str, on: bool) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(fd, _FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        flags = flags | _FS_IMMUTABLE_FL if on else flags & ~_FS_IMMUTABLE_FL
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, struct.pack("i", flags))
+    finally:
+        os.close(fd)
+
+
+def test_what_cannot_be_removed_still_gives_a_verdict(scratch_pool):
+    """A file nobody can remove (the harness makes it immutable while the job runs): the job
+    still gets its verdict, and the next job runs on a fresh server."""
+    if not IS_ROOT or not scratch_pool.servers[0].info["private_workroot"]:
+        pytest.skip("reaching into the server's private work root needs root")
+    server = scratch_pool.servers[0]
+    root = f"/proc/{server.process.pid}/root/tmp"
+    job = script("""
+        import os, time
+        open("stuck", "w").write("x")
+        for _ in range(400):
+            if os.path.exists("go"):
+                break
+            time.sleep(0.02)
+        print("done", flush=True)
+    """, wall_s=20)
+    made: list[str] = []
+
+    def freeze():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not made:
+            for run in os.listdir(root):
+                stuck = os.path.join(root, run, "stuck")
+                if os.path.exists(stuck):
+                    try:
+                        _set_immutable(stuck, True)
+                        made.append(stuck)
+                    except OSError as err:
+                        made.append(f"unsupported: {err}")
+                    Path(root, run, "go").write_text("")
+            time.sleep(0.02)
+
+    helper = threading.Thread(target=freeze)
+    helper.start()
+    result = scratch_pool.run(job)
+    helper.join()
+    if made and made[0].startswith("unsupported"):
+        pytest.skip(f"this tmpfs has no immutable flag: {made[0]}")
+    assert made, "the job never created its file"
+    assert script_verdict(result, job["limits"])["status"] == "passed", result
+    assert "stuck" in result["cleanup"], result
+    assert judged(scratch_pool.run(TRIVIAL), TRIVIAL_TESTS) == ["ok"]
+    assert scratch_pool.servers[0].process.pid != server.process.pid, "not a fresh server"
+
+
+GRANDCHILD = """
+import os, time
+r, w = os.pipe()
+if os.fork() == 0:
+    if os.fork() == 0:
+        os.write(w, b"up")
+        time.sleep(1000)          # the grandchild: no death signal covers it
+    os._exit(0)
+os.read(r, 2)                     # the grandchild runs
+"""
+
+
+def _wait_for_processes(uids: set[int], count: int, seconds: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while len(found := leftover_processes(uids)) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
+def _descendants(pid: int) -> list[tuple[int, int]]:
+    """(pid, uid) of the live descendants of ``pid``."""
+    table = _processes()
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {p for p, row in table.items() if row[0] in frontier
+                    and not row[2].startswith("Z")}
+        found += [(p, table[p][1]) for p in frontier]
+    return found
+
+
+def _assert_nothing_left(uids: set[int], cgroups: list[str]) -> None:
+    deadline = time.monotonic() + 3.0
+    while (left := leftover_processes(uids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"sandbox processes outlived the interrupted pool: {left}"
+    assert not [c for c in cgroups if os.path.exists(c)], cgroups
+
+
+def test_interrupted_pool_kills_the_jobs_grandchildren(scratch_pool):
+    """Ctrl-C while a job runs (KeyboardInterrupt inside ``imap``): the job's whole process
+    group and memory cgroup go, not only its server."""
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    uids = sandbox_uids(scratch_pool)
+    cgroups = [s.info["cgroup"] for s in scratch_pool.servers if s.info["cgroup"]]
+    code = GRANDCHILD + """
+def f(x):
+    os.write(3, b"[")             # a partial answer: the harness hears from the job
+    time.sleep(1000)
+"""
+    job = calls(code, wall_s=60, cpu_s=60)
+    job["test_limits"] = [60.0] * len(TESTS)
+
+    def watch(key, answers):
+        if len(leftover_processes(uids)) >= 2:  # the candidate and its grandchild run
+            raise KeyboardInterrupt
+        return False
+
+    with pytest.raises(KeyboardInterrupt):
+        list(scratch_pool.imap([(0, job)], watch))
+    _assert_nothing_left(uids, cgroups)
+    assert judged(scratch_pool.run(TRIVIAL), TRIVIAL_TESTS) == ["ok"]  # a fresh server
+
+
+def test_closing_a_busy_pool_kills_the_jobs_grandchildren():
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    sandbox = SandboxPool(slots=1)
+    try:
+        uids = sandbox_uids(sandbox)
+        cgroups = [s.info["cgroup"] for s in sandbox.servers if s.info["cgroup"]]
+        sandbox.servers[0].submit(script(GRANDCHILD + "time.sleep(1000)\n", wall_s=60))
+        assert len(_wait_for_processes(uids, 2)) >= 2, "the job never started"
+        os.kill(sandbox.servers[0].process.pid, signal.SIGSTOP)  # and its server is stuck
+    finally:
+        sandbox.close()
+    _assert_nothing_left(uids, cgroups)
+
+
+def test_a_server_that_dies_mid_job_leaves_nothing(scratch_pool):
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    uids = sandbox_uids(scratch_pool)
+    cgroups = [s.info["cgroup"] for s in scratch_pool.servers if s.info["cgroup"]]
+    server = scratch_pool.servers[0]
+    killer = threading.Thread(target=lambda: (
+        _wait_for_processes(uids, 2), os.kill(server.process.pid, signal.SIGKILL)))
+    killer.start()
+    result = scratch_pool.run(script(GRANDCHILD + "time.sleep(1000)\n", wall_s=60))
+    killer.join()
+    assert "sandbox_error" in result, result
+    _assert_nothing_left(uids, cgroups)
+
+
+def test_ctrl_c_on_crucible_eval_leaves_nothing(tmp_path, data_dir):
+    if not IS_ROOT:
+        pytest.skip("the job's processes are told apart by their sandbox uid")
+    sample = GRANDCHILD + "time.sleep(1000)\ndef add(x, y):\n    return x + y\n"
+    samples = tmp_path / "s.jsonl"
+    samples.write_text(json.dumps({"task_id": "HumanEval/53",
+                                   "solution": textwrap.dedent(sample)}) + "\n")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("crucible")), "eval", str(samples), "-b",
+         "humaneval", "-j", "1", "--load", "100", "--store", str(tmp_path / "s.db")],
+        env=dict(os.environ, CRUCIBLE_DATA_DIR=str(data_dir)), start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, running = time.monotonic() + 120, []
+        while len(running) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # the candidate and its grandchild: not root, below crucible
+            running = [(p, uid) for p, uid in _descendants(proc.pid) if uid != os.geteuid()]
+        assert len(running) >= 2, "the sample never started"
+        uids = {uid for _, uid in running}
+        cgroups = _memory_cgroups_of(running[0][0])
+        os.killpg(proc.pid, signal.SIGINT)                      # Ctrl-C in its terminal
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in stderr, stderr
+    _assert_nothing_left(uids, cgroups)
+
+
+def _memory_cgroups_of(pid: int) -> list[str]:
+    """The sandbox cgroup directories ``pid`` is in (their names are unique to a server)."""
+    names = {line.rsplit("/", 1)[-1] for line in Path(f"/proc/{pid}/cgroup").read_text()
+             .splitlines() if "/crucible-sandbox-" in line}
+    return [path for path, _, _ in os.walk("/sys/fs/cgroup") if os.path.basename(path) in names]
 
 
 # ---------------------------------------------------------------- a pool run by an ordinary user

@@ -66,6 +66,19 @@ class Status(str, Enum):
     NO_CODE = "no_code"
 
 
+def valid_text(text: str) -> str:
+    """``text`` as UTF-8 can hold it. A lone surrogate (a candidate can put one in an
+    exception's name, or in any JSON string it writes) becomes its escape, ``\\ud800``,
+    instead of failing whatever writes the text: the store, the terminal, a JSON file."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode()
+    return text
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What running one candidate against one test suite showed."""
@@ -79,6 +92,13 @@ class Verdict:
     wall_s: float | None = None
     cpu_s: float | None = None
     max_rss_kb: int | None = None
+
+    def __post_init__(self):
+        # Its text comes from what a candidate sent back: made valid once, here.
+        for name in ("first_failure", "stdout", "stderr"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, valid_text(value))
 
     @property
     def passed(self) -> bool:

@@ -1,7 +1,8 @@
 """The SQLite store: runs, samples and verdicts, committed as they are produced.
 
 WAL mode, one transaction per batch of verdicts; primary keys make every write idempotent, so a
-run killed at any moment resumes without losing or duplicating anything.
+run killed at any moment resumes without losing or duplicating anything. No text can make a
+write fail: what UTF-8 cannot hold is stored escaped (``records.valid_text``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from codecrucible.records import Status, Verdict
+from codecrucible.records import Status, Verdict, valid_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -112,12 +113,29 @@ class StoreError(RuntimeError):
     pass
 
 
+class _Connection(sqlite3.Connection):
+    """Every parameter passes through ``valid_text``: a lone surrogate in one candidate's
+    output would otherwise make SQLite refuse the whole batch, and every resume after it."""
+
+    def execute(self, sql, parameters=()):
+        return super().execute(sql, _storable(parameters))
+
+    def executemany(self, sql, rows):
+        return super().executemany(sql, (_storable(row) for row in rows))
+
+
+def _storable(row):
+    if isinstance(row, dict):
+        return {key: valid_text(v) if isinstance(v, str) else v for key, v in row.items()}
+    return tuple(valid_text(v) if isinstance(v, str) else v for v in row)
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db = sqlite3.connect(self.path, isolation_level=None, factory=_Connection)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)

@@ -11,19 +11,23 @@ benchmark's checker) holds expected answers that any later child could scan for.
 pools run model-written code and never a job marked ``"reference"``; ``REFERENCES`` pools run
 only such jobs, and are closed when their work is done. The pool refuses a job of the other
 role, so the two cannot be mixed by mistake.
+
+A server is ended with its job's processes killed first (``reaper``), so nothing a candidate
+started outlives an interrupted evaluation.
 """
 
 from __future__ import annotations
 
 import os
 import selectors
-import shutil
 import subprocess
 import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from codecrucible.records import valid_text
+from codecrucible.sandbox import cleanup, reaper
 from codecrucible.sandbox.server import TEMPLATE_SLOTS, read_frame, write_frame
 
 # Variables that tune numeric libraries and carry nothing secret; everything else is dropped.
@@ -85,6 +89,7 @@ class ForkServer:
             raise SandboxError(f"sandbox server for slot {slot} failed to start "
                                f"(interpreter {self.config.python})")
         self.busy = False
+        self.job_pid: int | None = None  # the running job's process group, once announced
         self._templates: OrderedDict[str, None] = OrderedDict()  # mirrors the server's cache
         self._pending = bytearray()
         self.lines: list[str] = []
@@ -108,6 +113,7 @@ class ForkServer:
                 while len(self._templates) > TEMPLATE_SLOTS:
                     self._templates.popitem(last=False)
         self.busy = True
+        self.job_pid = None
         self._pending.clear()
         self.lines = []
         try:
@@ -120,20 +126,34 @@ class ForkServer:
         job's final result comes back with every line under ``"frames"``."""
         message = read_frame(self._out)
         if message is None:
-            self.busy = False
+            self.kill()  # whatever of its job is left
             raise SandboxError("sandbox server died during a job")
         if "chunk" in message:
-            self._pending += message["chunk"].encode("latin-1")
-            *complete, rest = self._pending.split(b"\n")
-            self._pending = bytearray(rest)
-            self.lines += [line.decode("utf-8", "replace") for line in complete]
+            self._add_answers(message["chunk"])
+            return None
+        if "started" in message:
+            self.job_pid = message["started"]
             return None
         self.busy = False
+        self.job_pid = None
         result = message.get("result", message)
         if "error" in result:
-            raise SandboxError(f"sandbox server error: {result['error']}")
+            raise SandboxError(valid_text(f"sandbox server error: {result['error']}"))
+        result = {key: valid_text(v) if isinstance(v, str) else v for key, v in result.items()}
         result["frames"] = self.lines
         return result
+
+    def _add_answers(self, data: bytes) -> None:
+        """Split answer bytes into lines, searching only the new bytes for line ends, so that
+        a line arriving in many chunks costs time linear in its length. (The server bounds a
+        line's length, and the number of lines.)"""
+        *complete, rest = data.split(b"\n")
+        if complete:
+            self._pending += complete[0]
+            complete[0] = self._pending
+            self.lines += [line.decode("utf-8", "replace") for line in complete]
+            self._pending = bytearray()
+        self._pending += rest
 
     def stop(self) -> None:
         """Ask the server to end the running job now (the harness has seen enough)."""
@@ -148,26 +168,44 @@ class ForkServer:
             pass
         return result
 
-    def close(self) -> None:
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None and not self.process.stdin.closed
+
+    def kill(self) -> None:
+        """End the server now: its job's processes first, then the server itself."""
+        self.close(wait_s=0)
+
+    def close(self, wait_s: float = 5) -> None:
+        """Stop the server, ending its running job if it has one (the job's processes are
+        killed before the server, which alone would leave its grandchildren running)."""
+        if self.busy:
+            self._kill_job()
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
         try:
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=wait_s)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.busy:  # killed mid-job: the server could not clean up after it
+            self._kill_job()
+            self.busy = False
         if self.info and self.info.get("cgroup"):
-            try:
-                os.rmdir(self.info["cgroup"])  # gone already unless the server was killed
-            except OSError:
-                pass
+            reaper.remove_cgroup(self.info["cgroup"])  # gone already unless the server died
         if self.info and not self.info.get("private_workroot"):
             # Without root the work root is an ordinary directory: the server may have been
             # killed before it could remove it.
-            shutil.rmtree(self.info["workroot"], ignore_errors=True)
+            cleanup.remove_tree(self.info["workroot"])
+
+    def _kill_job(self) -> None:
+        # Once reaped, the server's pid may be another process's: its descendants are not ours.
+        server = self.process.pid if self.process.returncode is None else None
+        reaper.kill_job(reaper.Job(server, self.job_pid, self.info.get("uid"),
+                                   self.info.get("cgroup")))
 
 
 Watch = Callable[[object, list[str]], bool]
@@ -289,7 +327,8 @@ class SandboxPool:
         answer lines received so far each time more arrive, and returns True to stop that job
         early (for instance at a wrong answer). A job whose server dies yields a result with
         ``"sandbox_error"`` and the server is replaced, so one catastrophic program cannot stop
-        an evaluation.
+        an evaluation. When this ends early (the consumer stopped, Ctrl-C), running jobs are
+        killed with their servers, which are replaced when next needed.
         """
         source = jobs if isinstance(jobs, Inbox) else _Iterated(jobs)
         selector = selectors.DefaultSelector()
@@ -319,6 +358,8 @@ class SandboxPool:
                         continue
                     if server.fd in selector.get_map():
                         selector.unregister(server.fd)
+                    if "cleanup" in result:  # its work root keeps what it could not remove
+                        self._replace(server)
                     del keys[server.slot]
                     stopped.discard(server.slot)
                     yield key, result
@@ -326,25 +367,32 @@ class SandboxPool:
         finally:
             selector.close()
             for server in self.servers:
-                if server.busy:  # abandoned mid-job (the consumer stopped early)
-                    self._replace(server)
+                if server.busy:  # abandoned mid-job: no restart here, it may be Ctrl-C
+                    server.kill()
 
     def _fill(self, source, selector, keys) -> None:
         """Give every idle server the next job, as far as there are jobs now."""
-        for server in self.servers:
-            if server.slot in keys:
+        for slot, server in enumerate(self.servers):
+            if slot in keys:
                 continue
             item = source.take()
             if item is None:
                 return
             key, job = item
-            server.submit(job)
-            keys[server.slot] = key
+            if not server.alive:  # killed when an earlier run was abandoned, or died idle
+                server = self._replace(server)
+            try:
+                server.submit(job)
+            except SandboxError:
+                if not server.busy:
+                    raise  # the job was refused, not lost
+                server = self._replace(server)  # it died since: one fresh try
+                server.submit(job)
+            keys[slot] = key
             selector.register(server.fd, selectors.EVENT_READ, server)
 
     def _replace(self, server: ForkServer) -> ForkServer:
-        server.process.kill()
-        server.close()
+        server.kill()
         fresh = ForkServer(server.slot, self.config, self.role)
         self.servers[server.slot] = fresh
         return fresh

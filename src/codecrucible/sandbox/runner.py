@@ -26,6 +26,21 @@ from codecrucible.sandbox import wire
 
 RESULT_FD = 3
 LOADED = b"loaded\n"  # written once the program is loaded, before the first answer
+# The longest answer line an honest run writes, with room to spare: a value over
+# ``wire.DIGEST_ABOVE`` travels as its digest. Calibration's ``record`` lines carry a test's
+# arguments, which can be large; they are bounded by the job's result cap alone.
+LINE_BYTES = 1 << 20
+
+
+def answer_lines(job: dict) -> int | None:
+    """How many answer lines (after ``LOADED``) the runner writes for ``job``; None when that
+    depends on what the program does (``record``). The server forwards no more than this."""
+    kind, tests = job.get("kind", "script"), job.get("tests") or []
+    if kind == "calls":
+        return len(tests)
+    if kind == "profile":
+        return len(tests) + (2 if tests else 1)  # + the metric line and the peak line
+    return {"program": 1, "script": 0}.get(kind)
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -22,19 +22,19 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import struct
 import sys
 import time
 import traceback
 
-from codecrucible.sandbox import cgroup, counters, landlock, seccomp, view
-from codecrucible.sandbox.runner import RESULT_FD, RUNNERS, write_all
+from codecrucible.sandbox import cgroup, cleanup, counters, landlock, seccomp, view
+from codecrucible.sandbox.runner import LINE_BYTES, RESULT_FD, RUNNERS, answer_lines, write_all
 
 SETUP_FAILED = 121
 TEMPLATE_SLOTS = 64
 _HEADER = struct.Struct(">I")
+_RAW = 1 << 31  # set in a frame's length: the body is answer bytes as they came, not JSON
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 _MS_REC, _MS_PRIVATE, _MS_NOSUID, _MS_NODEV = 0x4000, 0x40000, 0x2, 0x4
@@ -44,16 +44,25 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 # ---------------------------------------------------------------- protocol
 def read_frame(fd: int) -> dict | None:
+    """The next message: a JSON object, or ``{"chunk": bytes}`` for answer bytes."""
     header = _read_exact(fd, _HEADER.size)
     if header is None:
         return None
-    body = _read_exact(fd, _HEADER.unpack(header)[0])
-    return None if body is None else json.loads(body)
+    size = _HEADER.unpack(header)[0]
+    body = _read_exact(fd, size & ~_RAW)
+    if body is None:
+        return None
+    return {"chunk": body} if size & _RAW else json.loads(body)
 
 
 def write_frame(fd: int, message: dict) -> None:
     body = json.dumps(message, separators=(",", ":")).encode()
     write_all(fd, _HEADER.pack(len(body)) + body)
+
+
+def write_chunk(fd: int, data: bytes) -> None:
+    """Answer bytes travel raw: no escaping that could make them six times larger."""
+    write_all(fd, _HEADER.pack(len(data) | _RAW) + data)
 
 
 def _read_exact(fd: int, size: int) -> bytes | None:
@@ -219,6 +228,9 @@ class Server:
             os.close(fd)
         watch = _Watch(job, pid, started, out_r, err_r, res_r, self.proto_in, self.proto_out)
         try:
+            # The job's process group: the harness kills it itself when it must end this job
+            # without this server (Ctrl-C), as only the child dies with the server.
+            write_frame(self.proto_out, {"started": pid})
             watch.loop()
         finally:
             _kill_group(pid)
@@ -228,11 +240,15 @@ class Server:
             _reap_orphans()
             for fd in (out_r, err_r, res_r, watch.pidfd):
                 os.close(fd)
-            shutil.rmtree(workdir, ignore_errors=True)
-            if self.is_root:
-                _empty_dir("/dev/shm")  # private to this server; nothing carries to the next run
+            # Whatever the candidate left, the verdict stands; what cannot be removed is
+            # reported, and the harness gives the next job a fresh server.
+            left = cleanup.remove_tree(workdir)
+            if self.is_root:  # private to this server; nothing carries to the next run
+                left = cleanup.empty_dir("/dev/shm") or left
         report = watch.report(status, usage, time.monotonic() - started)
         report["oom_killed"] = self.memcg is not None and self.memcg.oom_kills() > oom_before
+        if left:
+            report["cleanup"] = left
         return report
 
 
@@ -240,8 +256,11 @@ class _Watch:
     """The server's side of one execution: deadlines, output caps, and forwarding answers.
 
     Answers (one line per test on the child's result pipe) are forwarded to the harness as they
-    arrive, in ``{"chunk": ...}`` messages; the harness may answer ``{"stop": true}`` once it
-    has seen a wrong answer, and the run ends there.
+    arrive, in raw chunks (``write_chunk``); the harness may answer ``{"stop": true}`` once it
+    has seen a wrong answer, and the run ends there. Only complete lines count: a test's window
+    opens when the previous answer line ends, so no trickle of bytes re-arms a deadline, and
+    nothing re-arms the hard deadline. A line longer than ``line_cap`` ends the run
+    (``output_capped``); lines beyond those the runner writes are not forwarded.
     """
 
     def __init__(self, job, pid, started, out_r, err_r, res_r, proto_in, proto_out):
@@ -250,8 +269,12 @@ class _Watch:
         self.proto_in, self.proto_out = proto_in, proto_out
         self.output_cap = int(limits.get("output_bytes", 1 << 20))
         self.result_cap = int(limits.get("result_bytes", 64 << 20))
+        self.max_lines = answer_lines(job)
+        self.line_cap = int(limits.get("line_bytes", self.result_cap if self.max_lines is None
+                                       else LINE_BYTES))
+        self.line_bytes = 0  # of the line not yet ended
         # Loading the program has its own allowance, ended by the runner's "loaded" line; then
-        # each test has its own window, opened when the previous answer arrives. A program
+        # each test has its own window, opened when the previous answer line ends. A program
         # stuck in its first test is stopped after that test's window, not the load allowance.
         # The hard deadline caps the sum.
         self.test_limits = job.get("test_limits") or []
@@ -328,7 +351,7 @@ class _Watch:
 
     def _on_results(self, data: bytes) -> bool:
         self.res_bytes += len(data)
-        if self.res_bytes > self.result_cap:
+        if self.res_bytes > self.result_cap or not self._lines_fit(data):
             self.output_capped = True
             return False
         if self.loading:
@@ -339,18 +362,32 @@ class _Watch:
             self.loading = False
             self.deadline = time.monotonic() + self.test_limits[0] if self.test_limits \
                 else self.hard_deadline
-            if not data:
-                return True
-        # latin-1 maps bytes to characters one to one, so a chunk may end mid-character.
-        write_frame(self.proto_out, {"chunk": data.decode("latin-1")})
-        if not self.test_limits:
-            return True
-        self.answers += data.count(b"\n")
+        ended = data.count(b"\n")
+        room = None if self.max_lines is None else self.max_lines - self.answers
+        wanted = data if room is None or ended < room else _first_lines(data, room)
+        if wanted:
+            write_chunk(self.proto_out, wanted)
+        self.answers += ended
+        if not self.test_limits or not ended:
+            return True  # a partial line opens no window
         if self.answers >= len(self.test_limits):
             self.stopped_early = True  # every test answered: nothing left to wait for
             return False
         self.deadline = time.monotonic() + self.test_limits[self.answers]
         return True
+
+    def _lines_fit(self, data: bytes) -> bool:
+        """Whether every line, counting what came before ``data``, is within ``line_cap``.
+        Only the first and the last line of a chunk can be longer than the chunk itself."""
+        first = data.find(b"\n")
+        if first < 0:
+            self.line_bytes += len(data)
+            return self.line_bytes <= self.line_cap
+        longest = self.line_bytes + first
+        if len(data) > self.line_cap:
+            longest = max(longest, *map(len, data.split(b"\n")))
+        self.line_bytes = len(data) - data.rfind(b"\n") - 1
+        return max(longest, self.line_bytes) <= self.line_cap
 
     def report(self, status: int, usage, wall: float) -> dict:
         exit_code = os.waitstatus_to_exitcode(status) if status is not None else None
@@ -363,6 +400,14 @@ class _Watch:
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 6) if usage else None,
             "max_rss_kb": usage.ru_maxrss if usage else None,
         }
+
+
+def _first_lines(data: bytes, count: int) -> bytes:
+    """``data`` up to the end of its ``count``-th line (it has at least ``count``)."""
+    end = -1
+    for _ in range(max(count, 0)):
+        end = data.find(b"\n", end + 1)
+    return data[:end + 1]
 
 
 def _is_stop(message: dict | None) -> bool:
@@ -447,17 +492,6 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _empty_dir(path: str) -> None:
-    for entry in os.scandir(path):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
 
 
 def _reap(pid: int):

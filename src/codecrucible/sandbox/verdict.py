@@ -14,8 +14,14 @@ def last_line(text: str) -> str:
 
 
 def signal_name(code: int | None) -> str | None:
-    """The signal that ended a process with exit ``code`` (negative), or None."""
-    return signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
+    """The signal that ended a process with exit ``code`` (negative), or None. Total: a
+    signal the ``signal`` module does not name (a real-time one, say) is "signal 40"."""
+    if not isinstance(code, int) or code >= 0:
+        return None
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
 
 
 def how_it_ended(result: dict) -> str:

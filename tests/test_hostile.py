@@ -1439,7 +1439,7 @@ def test_what_cannot_be_removed_still_gives_a_verdict(scratch_pool):
     if not IS_ROOT or not scratch_pool.servers[0].info["private_workroot"]:
         pytest.skip("reaching into the server's private work root needs root")
     server = scratch_pool.servers[0]
-    root = f"/proc/{server.process.pid}/root/tmp"
+    root = f"/proc/{server.process.pid}/root{server.info['workroot']}"
     job = script("""
         import os, time
         open("stuck", "w").write("x")

@@ -47,10 +47,14 @@ class SandboxConfig:
     read_only: tuple[str, ...] = ()
     python: str = field(default_factory=lambda: sys.executable)
 
-    def frame(self, slot: int) -> dict:
-        # Sandbox uids are unique per harness process, so two pools on one host never share
-        # a process limit or kill each other's processes.
-        uid_base = 1_000_000 + (os.getpid() % 4_000_000) * 64
+    def frame(self, slot: int, role: str = "candidates") -> dict:
+        # Sandbox uids are unique per harness process and role (32 slots each), so two pools
+        # on one host never share a process limit or kill each other's processes, and a
+        # candidate never shares a uid with a reference solution's process.
+        if slot >= 32:
+            raise SandboxError(f"at most 32 slots per pool (asked for slot {slot})")
+        uid_base = 1_000_000 + (os.getpid() % 4_000_000) * 64 + (32 if role == REFERENCES
+                                                                  else 0)
         return {"slot": slot, "uid_base": uid_base, "preload": list(self.preload),
                 "tmpfs_mb": self.tmpfs_mb,
                 "read_only": list(self.read_only)}
@@ -83,7 +87,7 @@ class ForkServer:
             env=env, close_fds=True, start_new_session=True, cwd="/")
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
-        write_frame(self._in, self.config.frame(slot))
+        write_frame(self._in, self.config.frame(slot, role))
         self.info = read_frame(self._out)
         if self.info is None:
             raise SandboxError(f"sandbox server for slot {slot} failed to start "

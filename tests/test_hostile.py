@@ -1584,7 +1584,9 @@ def test_ctrl_c_on_crucible_eval_leaves_nothing(tmp_path, data_dir):
         [str(Path(sys.executable).with_name("crucible")), "eval", str(samples), "-b",
          "humaneval", "-j", "1", "--load", "100", "--store", str(tmp_path / "s.db")],
         env=dict(os.environ, CRUCIBLE_DATA_DIR=str(data_dir)), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A suite started in the background inherits an ignored SIGINT; a terminal would not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline, running = time.monotonic() + 120, []
         while len(running) < 2 and time.monotonic() < deadline and proc.poll() is None:

@@ -1,11 +1,12 @@
 """The fork server: a long-lived process that runs untrusted code, one forked child per job.
 
 ``ForkServer`` (pool.py) starts this module with an empty environment and talks to it over its
-stdin/stdout in length-prefixed JSON frames; nothing is ever unpickled. Per job the server forks
-a child that, in order: starts a new session, asks to die with the server, enters a fresh
-work directory on the server's private tmpfs, sets resource limits, drops to the slot's uid
-(when root), rewires stdio, closes every other descriptor, applies Landlock and seccomp, scrubs
-the environment, and only then runs the code. Any failure before that point exits with
+stdin/stdout in length-prefixed frames, JSON or raw answer bytes; nothing is ever unpickled.
+Per job the server forks a child and announces its pid (``{"started": pid}``, the job's
+process group); the child, in order: starts a new session, asks to die with the server, enters a
+fresh work directory on the server's private tmpfs, sets resource limits, drops to the slot's
+uid (when root), rewires stdio, closes every other descriptor, applies Landlock and seccomp,
+scrubs the environment, and only then runs the code. Any failure before that point exits with
 ``SETUP_FAILED`` before a line of the code runs (fail closed).
 
 The server itself enforces the wall-clock deadlines (one per test), the output caps, and kills

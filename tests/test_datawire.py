@@ -61,6 +61,10 @@ def test_frames_keep_dtypes_indexes_and_names():
         pd.DataFrame([[1, 2], [3, 4]], columns=["x", "x"]),  # duplicate names
         pd.DataFrame({"v": [1, 2, 3]}, index=pd.date_range("2020", periods=3, freq="D")),
         pd.DataFrame(index=pd.RangeIndex(2, 8, 3)),
+        # pd.cut's bins as columns (DS1000/229): categories that are intervals
+        pd.DataFrame([[1, 2]], columns=pd.cut([3, 23], [1, 10, 25]).categories[:2]),
+        pd.DataFrame({"bin": pd.cut([3, 23], [1, 10, 25])}),
+        pd.DataFrame({"span": pd.arrays.IntervalArray.from_breaks([0.0, 1.5, 3.0])}),
     ]
     for frame in frames:
         got = back(frame)

@@ -1,5 +1,6 @@
-"""DS-1000: the data, its checker run in the real sandbox with the libraries preloaded,
-reference solutions passing, wrong and forged solutions failing, and missing libraries skipped."""
+"""DS-1000: the data, its context split into the candidate's program and the checker, both run
+in the real sandbox with the libraries preloaded, reference solutions passing, wrong and forged
+solutions failing, and missing libraries skipped (hostile candidates: test_ds1000_checker.py)."""
 
 from __future__ import annotations
 
@@ -31,22 +32,46 @@ def test_the_thousand_problems_and_their_libraries(problems):
     assert per_library == {"Pandas": 291, "Numpy": 220, "Matplotlib": 155, "Sklearn": 115,
                            "Scipy": 106, "Pytorch": 68, "Tensorflow": 45}  # as in the paper
     first = problems[0]
-    assert first.task_id == "DS1000/0" and first.check == "completes"
+    assert first.task_id == "DS1000/0" and first.check == "checked"
     assert first.metadata["requires"] == ["copy", "numpy", "pandas"]
     program = first.program({"completion": "result = df.iloc[List]\n"})
     assert "test_execution(_solution)" in program and "'result = df.iloc[List]\\n'" in program
+    # The candidate's program holds the inputs, never the reference or the checker.
+    for absent in ("generate_ans", "exec_test", "assert_frame_equal", "return df.iloc[List]"):
+        assert absent not in program and absent in first.checker
+
+
+def test_every_context_splits_and_four_check_inside_the_candidates_program(problems):
+    unjudgeable = {p.task_id: p.metadata["unjudgeable"] for p in problems
+                   if p.metadata["unjudgeable"]}
+    assert sorted(unjudgeable) == ["DS1000/706", "DS1000/852", "DS1000/853", "DS1000/930"]
+    assert all("assertions inside the program" in why for why in unjudgeable.values())
+    for problem in problems:
+        if problem.task_id in unjudgeable:
+            continue
+        assert "generate_ans" not in problem.harness and "def exec_test" not in problem.harness
+        assert "__crucible_answer__(i, test_env)" in problem.harness
+        assert "__crucible_check__(i, expected_result)" in problem.checker
+        assert "exec(code" not in problem.checker  # the checker never runs the solution
+        if problem.metadata["library"] == "Matplotlib":  # the reference plot stays behind
+            assert "savefig('ans.png'" not in problem.harness
+
+
+def first_of_each_library(problems, leave_out=()) -> list[Problem]:
+    """The first two judgeable problems of each installed library (the network-free ones)."""
+    chosen, seen = [], collections.Counter()
+    for problem in problems:
+        library = problem.metadata["library"]
+        if seen[library] < 2 and not benchmarks.unavailable([problem]) \
+                and not problem.metadata["unjudgeable"] and problem.task_id not in leave_out:
+            chosen.append(problem)
+            seen[library] += 1
+    return chosen
 
 
 @pytest.fixture(scope="module")
 def sample_problems(problems):
-    """The first two problems of each installed library (the network-free ones)."""
-    chosen, seen = [], collections.Counter()
-    for problem in problems:
-        library = problem.metadata["library"]
-        if seen[library] < 2 and not benchmarks.unavailable([problem]):
-            chosen.append(problem)
-            seen[library] += 1
-    return chosen
+    return first_of_each_library(problems)
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +105,13 @@ def test_reference_solutions_pass_for_every_installed_library(sample_problems, j
 
 def test_a_wrong_solution_fails_with_the_checkers_error(problems, judge):
     verdict = judge.submit("DS1000/0", "result = df\n").result()["base"]
-    assert verdict.status is Status.FAILED and "AssertionError" in verdict.first_failure
+    assert verdict.status is Status.FAILED
+    assert verdict.first_failure == ("test case 1 of 1: the result is not the expected one "
+                                     "(exec_test returned 0)")
     broken = judge.submit("DS1000/0", "result = df.iloc[List\n").result()["base"]
     assert broken.status is Status.FAILED and "SyntaxError" in broken.first_failure
+    wrong = judge.submit("DS1000/291", "result = a.size\n").result()["base"]
+    assert wrong.status is Status.FAILED and "AssertionError" in wrong.first_failure
 
 
 @pytest.mark.parametrize("forgery", [

@@ -22,7 +22,7 @@ from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, reference_job, wire
 from codecrucible.sandbox.verdict import last_line
 
-VERSION = 5
+VERSION = 6
 _REFERENCE_LIMITS = {"wall_s": 300, "load_s": 300, "cpu_s": 300, "memory_mb": 2048,
                      "output_bytes": 1 << 20, "result_bytes": 512 << 20}
 
@@ -98,11 +98,13 @@ def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
     for problem in problems:
         if problem.expected_output is not None:  # the data gives the answer: nothing to run
             cached[problem.task_id] = _given_answer(problem)
+        elif problem.metadata.get("unjudgeable"):
+            cached[problem.task_id] = TaskTests({}, [], [], [], None,
+                                                error=problem.metadata["unjudgeable"])
     missing = [p for p in problems if p.task_id not in cached]
     if missing:
-        jobs = ((p, reference_job(_reference_job(p))) for p in missing)
-        for problem, result in pool.imap(jobs):
-            cached[problem.task_id] = _task_tests(problem, result)
+        for problem, tests in _calibrated(missing, pool):
+            cached[problem.task_id] = tests
             if on_done:
                 on_done(problem.task_id)
         _write_cache(path, cached)
@@ -110,6 +112,17 @@ def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
         for problem in problems:
             on_done(problem.task_id)
     return {p.task_id: cached[p.task_id] for p in problems}
+
+
+def _calibrated(problems: list[Problem], pool: SandboxPool):
+    from codecrucible import checking  # it builds on this module
+    plain = [p for p in problems if not checking.is_checked(p)]
+    if plain:
+        for problem, result in pool.imap((p, reference_job(_reference_job(p))) for p in plain):
+            yield problem, _task_tests(problem, result)
+    checked = [p for p in problems if checking.is_checked(p)]
+    if checked:
+        yield from checking.calibrated(checked, pool, _REFERENCE_LIMITS)
 
 
 def data_key(*sha256s: str) -> str:
@@ -122,7 +135,7 @@ def _given_answer(problem: Problem) -> TaskTests:
 
 def _reference_job(problem: Problem) -> dict:
     if problem.check != "calls":
-        return {"kind": "program", "answer": problem.check, "nonce": True,
+        return {"kind": "program", "answer": problem.check,
                 "code": problem.program({"solution": problem.reference}),
                 "limits": _REFERENCE_LIMITS}
     if problem.inputs is not None:
@@ -139,7 +152,7 @@ def _task_tests(problem: Problem, result: dict) -> TaskTests:
     if problem.check != "calls":
         if failure:
             return TaskTests({}, [], [], [], None, error=failure)
-        # What the reference printed (or that it completed) is the expected answer.
+        # What the reference printed is the expected answer.
         frame = json.loads(result["frames"][0]) if result.get("frames") else None
         if frame is None or frame[2] is not None:
             why = last_line(result.get("stderr", "")) or (frame[2] if frame else "no answer")

@@ -183,4 +183,4 @@ class Efficiency:
         # Called under self._lock: the reference pool is used by one thread at a time.
         job = profile_job(problem, inputs, problem.reference, self.limits, self.memory_mb,
                           self.event)
-        return self.judge.references.run(reference_job(job))
+        return self.judge.reference(reference_job(job)).result()

@@ -2,7 +2,9 @@
 
 Samples are matched to problems, the problems' tests are calibrated (cached), and every sample
 runs once in the sandbox against all suites; each batch of verdicts is committed as it
-arrives. ``resume`` picks up the latest run with the same inputs and configuration and judges
+arrives. A problem judged by its benchmark's own checker (DS-1000) is judged on the
+reference pool from the results the sample's run sent back (``checking.py``), while the next
+samples run. ``resume`` picks up the latest run with the same inputs and configuration and judges
 only what it lacks.
 """
 
@@ -12,10 +14,11 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from codecrucible import benchmarks, calibrate, judge
+from codecrucible import benchmarks, calibrate, checking, judge
 from codecrucible.benchmarks.data import DataError, sha256_of
 from codecrucible.calibrate import TaskTests, TimeLimits
 from codecrucible.environment import fingerprint
@@ -93,65 +96,99 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
         progress.phase("calibrating", len(used))
         tests = calibrate.calibrate(used, references, _data_key(bench),
                                     on_done=lambda _: progress.advance(True))
-    # A task whose reference fails here (a library's API changed under DS-1000, say) cannot
-    # be judged: its samples are left out of the scores and reported instead.
-    unjudgeable = {task: t.error for task, t in tests.items() if t.error}
-    samples = [s for s in samples if s.task_id not in unjudgeable]
-    with SandboxPool(slots, sandbox) as pool:
-        if run is None:
-            environment = fingerprint(pool.layers) | {
-                "data_sha256": _data_key(bench), "time_limits": asdict(limits),
-                "skipped": skipped, "unjudgeable": unjudgeable,
-                "groups": benchmarks.groups_of([p for p in used if p.task_id not in unjudgeable])}
-            run_id = store.create_run("eval", bench.name, config.key(), asdict(config),
-                                      environment)
-        else:
-            run_id = run["id"]
-        done = store.judged(run_id)
-        pending = [s for s in samples if (s.task_id, s.index) not in done]
-        store.add_samples(run_id, ((s.task_id, s.index, s.raw(), problems[s.task_id].program(
-            s.fields)) for s in pending))
-        progress.phase("judging", len(pending))
-        writer = _BatchWriter(store, run_id)
-        templates = {task: job_template(problems[task], t, limits, memory_mb)
-                     for task, t in tests.items() if not t.error}
-        runnable = []
-        for sample in pending:
-            problem, task_tests = problems[sample.task_id], tests[sample.task_id]
-            early = _without_running(task_tests, sample)
-            if early is not None:
-                writer.add(sample, early)
-                progress.advance(False)
+        # A task whose reference fails here (a library's API changed under DS-1000, say)
+        # cannot be judged: its samples are left out of the scores and reported instead.
+        unjudgeable = {task: t.error for task, t in tests.items() if t.error}
+        samples = [s for s in samples if s.task_id not in unjudgeable]
+        checked = any(checking.is_checked(problems[s.task_id]) for s in samples)
+        if not checked:
+            references.close()  # its servers held expected answers: gone before judging
+        with SandboxPool(slots, sandbox) as pool:
+            if run is None:
+                environment = fingerprint(pool.layers) | {
+                    "data_sha256": _data_key(bench), "time_limits": asdict(limits),
+                    "skipped": skipped, "unjudgeable": unjudgeable,
+                    "groups": benchmarks.groups_of([p for p in used
+                                                    if p.task_id not in unjudgeable])}
+                run_id = store.create_run("eval", bench.name, config.key(), asdict(config),
+                                          environment)
             else:
-                job, sample_tests = candidate_job(sample.task_id, templates[sample.task_id],
-                                                  problem, task_tests,
-                                                  problem.program(sample.fields))
-                runnable.append(((sample, sample_tests), job))
-        scorings: dict[tuple[str, int], judge.Scoring] = {}
-
-        def scoring_of(sample: Sample, sample_tests: TaskTests) -> judge.Scoring:
-            key = (sample.task_id, sample.index)
-            if key not in scorings:
-                scorings[key] = judge.Scoring(sample_tests, problems[sample.task_id],
-                                              fail_fast=not all_tests)
-            return scorings[key]
-
-        def watch(item: tuple[Sample, TaskTests], lines: list[str]) -> bool:
-            return scoring_of(*item).feed(lines) and not all_tests
-
-        try:
-            for (sample, sample_tests), result in pool.imap(runnable, watch):
-                cpu_limit = templates[sample.task_id]["limits"]["cpu_s"]
-                scoring = scoring_of(sample, sample_tests)
-                del scorings[(sample.task_id, sample.index)]
-                by_suite = judge.verdicts(result, sample_tests, problems[sample.task_id],
-                                          cpu_limit, scoring)
-                writer.add(sample, by_suite)
-                progress.advance(all(v.passed for v in by_suite.values()))
-        finally:
-            writer.flush()  # on Ctrl-C too: every verdict judged so far is kept
+                run_id = run["id"]
+            judged_now, already = _judge(samples, problems, tests, pool,
+                                         references if checked else None, store, run_id,
+                                         limits, memory_mb, all_tests, progress)
     store.finish_run(run_id)
-    return EvalResult(run_id, run is not None, len(pending), len(done), unjudgeable, skipped)
+    return EvalResult(run_id, run is not None, judged_now, already, unjudgeable, skipped)
+
+
+def _judge(samples: list[Sample], problems: dict, tests: dict[str, TaskTests],
+           pool: SandboxPool, references: SandboxPool | None, store: Store, run_id: str,
+           limits: TimeLimits, memory_mb: int, all_tests: bool, progress: Progress
+           ) -> tuple[int, int]:
+    """Judge the samples the run lacks; (judged now, judged before)."""
+    done = store.judged(run_id)
+    pending = [s for s in samples if (s.task_id, s.index) not in done]
+    store.add_samples(run_id, ((s.task_id, s.index, s.raw(), problems[s.task_id].program(
+        s.fields)) for s in pending))
+    progress.phase("judging", len(pending))
+    writer = _BatchWriter(store, run_id)
+    templates = {task: job_template(problems[task], t, limits, memory_mb)
+                 for task, t in tests.items() if not t.error}
+    runnable = []
+    for sample in pending:
+        early = _without_running(tests[sample.task_id], sample)
+        if early is not None:
+            writer.add(sample, early)
+            progress.advance(False)
+        else:
+            job = candidate_job(sample.task_id, templates[sample.task_id],
+                                problems[sample.task_id].program(sample.fields))
+            runnable.append((sample, job))
+    scorings: dict[tuple[str, int], judge.Scoring] = {}
+
+    def scoring_of(sample: Sample) -> judge.Scoring:
+        key = (sample.task_id, sample.index)
+        if key not in scorings:
+            scorings[key] = judge.Scoring(tests[sample.task_id], problems[sample.task_id],
+                                          fail_fast=not all_tests)
+        return scorings[key]
+
+    def watch(sample: Sample, lines: list[str]) -> bool:
+        if checking.is_checked(problems[sample.task_id]):
+            return False  # its lines are results for the checker, not answers to score
+        return scoring_of(sample).feed(lines) and not all_tests
+
+    def write(sample: Sample, by_suite: dict[str, Verdict]) -> None:
+        writer.add(sample, by_suite)
+        progress.advance(all(v.passed for v in by_suite.values()))
+
+    checker = checking.Checker(references) if references is not None else None
+    checks: list[tuple[Sample, Future]] = []  # checked samples whose checker is running
+    try:
+        for sample, result in pool.imap(runnable, watch):
+            problem = problems[sample.task_id]
+            task_limits = templates[sample.task_id]["limits"]
+            if checker is not None and checking.is_checked(problem):
+                checks.append((sample, checker.verdicts(
+                    problem, tests[sample.task_id], result, problem.slot_code(sample.fields),
+                    task_limits)))
+            else:
+                write(sample, judge.verdicts(result, tests[sample.task_id], problem,
+                                             task_limits["cpu_s"],
+                                             scorings.pop((sample.task_id, sample.index), None)))
+            while checks and checks[0][1].done():
+                write(checks[0][0], checks.pop(0)[1].result())
+        for sample, verdicts in checks:
+            write(sample, verdicts.result())
+    except BaseException:
+        if checker is not None:
+            checker.close(wait=False)  # Ctrl-C: what is still being checked is judged on resume
+        raise
+    finally:
+        writer.flush()  # on Ctrl-C too: every verdict judged so far is kept
+    if checker is not None:
+        checker.close()
+    return len(pending), len(done)
 
 
 def _data_key(bench) -> str:

@@ -123,6 +123,8 @@ def _cause(result: dict, cpu_limit: float | None) -> Status:
 
 def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str,
               check: str = "calls") -> str:
+    if check == "checked":
+        return _describe_checked(index, what, result, tests)
     if check != "calls":
         return _describe_program(what, result, tests)
     if what != "wrong":
@@ -135,6 +137,20 @@ def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str,
         return f"{suite} test {index}: wrong answer"
     return (f"{suite} test {index}: input {args[:_SHOWN]} gave {got[:_SHOWN]}, "
             f"expected {expected[:_SHOWN]}")
+
+
+def _describe_checked(index: int, what: str, result: dict, tests: TaskTests) -> str:
+    """A case judged by a checker apart (``checking.py``): the checker's reason, or the
+    error the candidate's program raised (its last line of stderr)."""
+    try:
+        frame = wire.loads(result["frames"][index])
+        why = frame[3] if type(frame) is list and len(frame) == 4 else None
+    except (ValueError, TypeError, LookupError, RecursionError):
+        why = None
+    case = f"test case {index + 1} of {tests.total}"
+    if what == "wrong" or why:
+        return f"{case}: {str(why or 'wrong answer')[:_SHOWN]}"
+    return f"{case}: {last_line(result.get('stderr', '')) or what}"
 
 
 def _describe_program(what: str, result: dict, tests: TaskTests) -> str:

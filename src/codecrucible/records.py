@@ -18,8 +18,9 @@ class Problem:
 
     Whole-program problems (``check`` other than ``"calls"``) have no entry point to call:
     ``"last_print"`` compares the value the program printed last with ``expected_output``
-    (MTPB); ``"completes"`` runs the program inside the benchmark's own checker, ``harness``,
-    which raises when the answer is wrong (DS-1000).
+    (MTPB); ``"checked"`` runs the candidate's code in ``harness``, which sends back each test
+    case's result as data, and the benchmark's own ``checker`` judges those results in a
+    process of its own, one the candidate never ran in (DS-1000, see ``checking.py``).
     """
 
     task_id: str
@@ -33,22 +34,27 @@ class Problem:
     snippet_oracles: tuple[str | None, ...] | None = None
     atol: float = 0.0
     oracle: str = "exact"
-    check: str = "calls"             # "calls", "last_print" or "completes"
+    check: str = "calls"             # "calls", "last_print" or "checked"
     expected_output: str | None = None  # wire-encoded, for "last_print"
-    harness: str | None = None       # checker code holding SOLUTION_SLOT, for "completes"
+    harness: str | None = None       # the program around SOLUTION_SLOT, for "checked"
+    checker: str | None = None       # the program that judges its results, for "checked"
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
 
     def program(self, sample: dict) -> str:
         """The whole program a sample stands for: EvalPlus ``solution`` or prompt + completion;
         with a harness, the sample's code (solution or completion) placed in the checker."""
         if self.harness is not None:
-            code = sample.get("solution")
-            code = sample.get("completion") or "" if code is None else code
             before, _, after = self.harness.rpartition(SOLUTION_SLOT)
-            return before + repr(code) + after
+            return before + repr(self.slot_code(sample)) + after
         if sample.get("solution") is not None:
             return sample["solution"]
         return self.prompt + (sample.get("completion") or "")
+
+    @staticmethod
+    def slot_code(sample: dict) -> str:
+        """The code a sample puts in a harness's slot: its solution, or else its completion."""
+        code = sample.get("solution")
+        return sample.get("completion") or "" if code is None else code
 
 
 # Where ``Problem.program`` puts a candidate's code, as a string literal, in a harness.

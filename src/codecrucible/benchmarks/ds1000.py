@@ -4,8 +4,15 @@ Each problem is a StackOverflow question turned into code with a slot for the so
 model writes the code that goes into the slot; the benchmark's own ``code_context`` checks it:
 its ``test_execution(solution)`` puts the solution into an execution context, runs it on
 generated inputs and asserts the result (``test_string(solution)``, where a problem has one,
-checks the solution's text too). That whole checker runs in the sandbox, with the candidate's
-code as a string literal in it (``Problem.harness``); the answer is that it ran to its end.
+checks the solution's text too). The context is split (``ds1000_split``): the candidate's
+program (``Problem.harness``, with the candidate's code as a string literal in it) computes
+the inputs and runs the solution, without the reference solution or the checker, and sends
+back each result as data; the checker (``Problem.checker``) recomputes inputs and expected
+results and judges those results in a process of its own (``checking.py``).
+
+A context whose own ``exec_context`` asserts after the solution (four problems: files the
+solution must write, a function's output) checks inside the candidate's program, where no
+process apart from it can repeat the check: such a problem is reported as unjudgeable.
 
 The libraries a problem imports are listed in ``metadata["requires"]``; a run skips the
 problems whose libraries are not installed and says how many, instead of failing them
@@ -18,7 +25,7 @@ import ast
 import warnings
 from pathlib import Path
 
-from codecrucible.benchmarks import register
+from codecrucible.benchmarks import ds1000_split, register
 from codecrucible.benchmarks.data import DataFile, locate
 from codecrucible.benchmarks.jsonl import read_records
 from codecrucible.records import SOLUTION_SLOT, Problem
@@ -51,10 +58,18 @@ class Ds1000:
 def problem(record: dict) -> Problem:
     meta = record["metadata"]
     context = record["code_context"]
-    calls = "test_execution(_solution)\n"
-    if "def test_string(" in context:
-        calls += "test_string(_solution)\n"
-    harness = f"{context}\n\n_solution = {SOLUTION_SLOT}\n{calls}"
+    harness = checker = None
+    unjudgeable = None
+    try:
+        harness = (ds1000_split.candidate_side(context)
+                   + f"\n_solution = {SOLUTION_SLOT}\ntest_execution(_solution)\n")
+        checker = ds1000_split.checker_side(context)
+        cases = ds1000_split.case_count(context)
+        if ds1000_split.asserts_after_slot(context):
+            unjudgeable = ("its checks are assertions inside the program the candidate runs "
+                           "(exec_context), which no process apart from it can repeat")
+    except ds1000_split.Unsplittable as err:
+        unjudgeable, cases = f"its code_context cannot be split: {err}", 0
     instruction = record["prompt"].rstrip()
     if instruction.endswith("<code>"):
         instruction = instruction[:-len("<code>")].rstrip()
@@ -62,11 +77,14 @@ def problem(record: dict) -> Problem:
     return Problem(
         task_id=f"DS1000/{meta['problem_id']}", benchmark="ds1000", prompt=record["prompt"],
         instruction=instruction + "\n" + CHAT_ASK, entry_point="",
-        reference=record["reference_code"], check="completes", harness=harness,
+        reference=record["reference_code"], check="checked", harness=harness, checker=checker,
         metadata={"library": meta["library"], "library_problem_id": meta["library_problem_id"],
                   "groups": {"library": meta["library"],
                              "perturbation": meta["perturbation_type"]},
                   "stops": STOPS, "setup": setup, "slot_function": _slot_function(setup),
+                  "cases": cases, "unjudgeable": unjudgeable,
+                  "string_test": ds1000_split.has_string_test(context),
+                  "plot": "output.png" in context,
                   "requires": sorted(imported_modules(context) | imported_modules(setup))})
 
 

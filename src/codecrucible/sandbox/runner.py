@@ -1,11 +1,12 @@
 """What runs inside the confined child, after every isolation layer is in place.
 
-Five kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
+Seven kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
 calls its entry point on each test input, writing one answer line per test (never a verdict:
 the child is never told the expected answers); ``record`` runs test statements against a
 reference solution and records every call they make (calibration); ``program`` runs a whole
-program and answers once, either with the value it printed last (MTPB) or with the fact that
-it ran to its end (a benchmark's own checker that raises on a wrong answer, as in DS-1000);
+program and answers once, with the value it printed last (MTPB); ``values`` and ``check``
+(``checked.py``) run the two sides of a program checked by its benchmark's own code in a
+process apart (DS-1000): the results, and, on a reference server, the checker;
 ``profile`` measures a correct program's entry point on chosen inputs, in instructions where
 the kernel counts them and CPU time where it does not (the efficiency judge).
 
@@ -22,7 +23,7 @@ import sys
 import time
 import traceback
 
-from codecrucible.sandbox import wire
+from codecrucible.sandbox import checked, wire
 
 RESULT_FD = 3
 LOADED = b"loaded\n"  # written once the program is loaded, before the first answer
@@ -156,36 +157,29 @@ def _plain_output(value: object) -> object:
 
 
 def _run_program(job: dict) -> None:
-    """Run a whole program; answer once. ``answer`` is ``last_print`` (the first argument of
-    the last ``print`` call) or ``completes`` (the program ran to its end without raising).
-
-    A ``completes`` answer carries the job's nonce, which the program's code is not given, so
-    a program that exits early cannot pass by writing a success line of its own."""
-    nonce = job.pop("nonce", None)
-    mode = job["answer"]
+    """Run a whole program; answer once, with the first argument of its last ``print`` call
+    (``answer`` is ``last_print``, the only mode: a verdict never rests on a program having
+    run to its end, which a program can fake from within)."""
+    if job.get("answer") != "last_print":
+        raise ValueError(f"unknown program answer {job.get('answer')!r}")
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    if mode == "last_print":
-        printed: list = []
-        real_print = builtins.print
+    printed: list = []
+    real_print = builtins.print
 
-        def recording_print(*args, **kwargs):
-            if args:
-                printed[:] = [args[0]]
-            real_print(*args, **kwargs)
+    def recording_print(*args, **kwargs):
+        if args:
+            printed[:] = [args[0]]
+        real_print(*args, **kwargs)
 
-        namespace["print"] = recording_print
-        code = compile(_printing_last_statement(job["code"]), "<candidate>", "exec")
-    else:
-        code = compile(job["code"], job.get("filename", "<program>"), "exec")
+    namespace["print"] = recording_print
+    code = compile(_printing_last_statement(job["code"]), "<candidate>", "exec")
     try:
         exec(code, namespace)
     except BaseException as err:
         traceback.print_exc()
         _send([0, None, type(err).__name__, None])
         return
-    if mode == "completes":
-        _send([0, nonce, None, None])
-    elif not printed:
+    if not printed:
         _send([0, None, "NothingPrinted", None])
     else:
         try:
@@ -250,4 +244,5 @@ def _run_profile(job: dict) -> None:
 
 
 RUNNERS = {"script": _run_script, "calls": _run_calls, "record": _run_record,
+           "values": checked.run_values, "check": checked.run_check,
            "program": _run_program, "profile": _run_profile}

@@ -48,7 +48,7 @@ from codecrucible import judge
 from codecrucible.calibrate import TaskTests
 from codecrucible.evaluate import evaluate
 from codecrucible.records import Problem
-from codecrucible.sandbox import ForkServer, SandboxPool, cleanup
+from codecrucible.sandbox import REFERENCES, ForkServer, SandboxPool, cleanup, reference_job
 from codecrucible.sandbox.verdict import script_verdict
 from codecrucible.store import Store
 
@@ -1111,12 +1111,13 @@ def test_files_do_not_carry_over_between_runs(pool, where):
 def test_child_dies_with_its_server():
     if not IS_ROOT:
         pytest.skip("the uid drop (which clears the death signal) needs root")
-    server = ForkServer(slot=63)              # its own uid, unlike either pool's slots
+    # The last reference slot: its own uid, unlike any pool's slots in these tests.
+    server = ForkServer(slot=31, role=REFERENCES)
     uid = server.info["uid"]
     assert uid is not None, server.info
     child = None
     try:
-        server.submit(script("import time\ntime.sleep(1000)\n", wall_s=60))
+        server.submit(reference_job(script("import time\ntime.sleep(1000)\n", wall_s=60)))
         deadline = time.monotonic() + 3
         while child is None and time.monotonic() < deadline:
             kids = [pid for pid, row in _processes().items()

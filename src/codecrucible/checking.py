@@ -114,8 +114,11 @@ def calibrated(problems: list[Problem], pool: SandboxPool, limits: dict
         job = check_job(problem, values, problem.reference, limits)
         if job is None:
             frames = unchecked(values)["frames"]
-            why = (json.loads(frames[0])[2] if frames else None) \
-                or last_line(result.get("stderr", "")) or f"the program {how_it_ended(result)}"
+            error = json.loads(frames[0])[2] if frames else None
+            tail = last_line(result.get("stderr", ""))
+            # The traceback's last line where it is this error's (it has the message).
+            why = tail if error and error.split(":")[0] in tail else (
+                error or tail or f"the program {how_it_ended(result)}")
             yield problem, _failed(f"the reference solution failed: {why}"[:300])
         else:
             checks.append(((problem, result), job))

@@ -17,8 +17,9 @@ import json
 import os
 import time
 
-from codecrucible import benchmarks, checking
+from codecrucible import benchmarks
 from codecrucible.benchmarks.data import resolve_data_dir
+from codecrucible.correctness import checking
 from codecrucible.sandbox import REFERENCES, SandboxConfig, SandboxPool, reference_job
 
 LIMITS = {"wall_s": 120, "load_s": 120, "cpu_s": 120, "memory_mb": 2048}

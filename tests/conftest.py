@@ -17,7 +17,7 @@ def _private_cache(tmp_path_factory):
     user's, so every test really calls the model. Only the assembled model files are shared
     with the user's cache: assembling 491 MB per session would add nothing but time."""
     previous = os.environ.get("CRUCIBLE_CACHE_DIR")
-    from codecrucible.benchmarks.data import cache_dir
+    from codecrucible.files import cache_dir
     models = cache_dir() / "models"
     models.mkdir(parents=True, exist_ok=True)
     private = tmp_path_factory.mktemp("cache")

@@ -1,8 +1,11 @@
-"""The records that flow through the spine: problems, verdicts and runs."""
+"""The records that flow through the spine: problems, requests and completions, verdicts,
+and the candidates (with every attempt that led to them) that strategies produce."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 
 
@@ -109,3 +112,89 @@ class Verdict:
     @property
     def passed(self) -> bool:
         return self.status is Status.PASSED
+
+
+@dataclass(frozen=True)
+class Request:
+    """One generation request. ``messages`` (chat) or ``prompt`` (plain completion), not both.
+
+    ``prefill`` starts the assistant's answer (a chat model then continues it); backends whose
+    API cannot prefill ignore it, which the prompt texts tolerate. ``temperature == 0`` is greedy.
+    """
+
+    prompt: str | None = None
+    messages: tuple[tuple[str, str], ...] | None = None   # (role, content) pairs
+    prefill: str = ""
+    max_tokens: int = 768
+    temperature: float = 0.0
+    top_p: float = 0.95
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("a request has either a prompt or messages")
+
+    @property
+    def is_chat(self) -> bool:
+        return self.messages is not None
+
+    def key(self, model_identity: str) -> str:
+        """The response-cache key: the model's identity and the whole request, seed included.
+        Greedy decoding ignores the seed, so it does not split the cache."""
+        fields = asdict(self)
+        if self.temperature == 0:
+            fields["seed"] = None
+        blob = json.dumps([model_identity, fields], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def with_seed(self, seed: int) -> Request:
+        return replace(self, seed=seed)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    tokens_in: int
+    tokens_out: int
+    latency_s: float
+    finish_reason: str = "stop"       # "stop" or "length"
+    cached: bool = False              # served by the response cache: no model time spent
+
+    def as_cached(self) -> Completion:
+        return replace(self, cached=True)
+
+
+@dataclass
+class Attempt:
+    """One model call and what came of it: the request, the answer, the code extracted from it
+    (``None`` when it held none) and its verdicts per suite. ``round`` is the repair round or
+    the turn that produced it."""
+
+    round: int
+    request: Request
+    completion: Completion
+    code: str | None
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.verdicts) and all(v.passed for v in self.verdicts.values())
+
+
+@dataclass
+class Candidate:
+    """One sample of one problem, with every attempt that led to it; the last one is judged."""
+
+    task_id: str
+    sample: int
+    attempts: list[Attempt]
+
+    @property
+    def final(self) -> Attempt:
+        return self.attempts[-1]
+
+    @property
+    def tokens(self) -> tuple[int, int]:
+        return (sum(a.completion.tokens_in for a in self.attempts),
+                sum(a.completion.tokens_out for a in self.attempts))

@@ -8,14 +8,13 @@ truncated or tampered file is an error naming the file, never a silently partial
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+from codecrucible.files import cache_dir, sha256_of
 
 ENV_DATA_DIR = "CRUCIBLE_DATA_DIR"
 
@@ -32,10 +31,6 @@ class DataFile:
     package: str | None = None  # a Python package that ships the file, if any
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("CRUCIBLE_CACHE_DIR") or platformdirs.user_cache_dir("codecrucible"))
-
-
 def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
     value = explicit or os.environ.get(ENV_DATA_DIR)
     if not value:
@@ -45,14 +40,6 @@ def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
         raise DataError(f"data directory {path} does not exist (from "
                         f"{'--data-dir' if explicit else ENV_DATA_DIR})")
     return path
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _verify(path: Path, spec: DataFile) -> Path:

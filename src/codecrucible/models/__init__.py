@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codecrucible.benchmarks.data import cache_dir
+from codecrucible.files import cache_dir
 from codecrucible.models import hf, llama, openai_api  # noqa: F401  (they register backends)
 from codecrucible.models.base import (
     Completion,

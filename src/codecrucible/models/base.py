@@ -7,66 +7,15 @@ from the registry, so an outside package can add a backend with one ``@register_
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from codecrucible.records import Completion, Request
 
 
 class ModelError(RuntimeError):
     """A model that cannot be loaded or reached, named with what is wrong."""
-
-
-@dataclass(frozen=True)
-class Request:
-    """One generation request. ``messages`` (chat) or ``prompt`` (plain completion), not both.
-
-    ``prefill`` starts the assistant's answer (a chat model then continues it); backends whose
-    API cannot prefill ignore it, which the prompt texts tolerate. ``temperature == 0`` is greedy.
-    """
-
-    prompt: str | None = None
-    messages: tuple[tuple[str, str], ...] | None = None   # (role, content) pairs
-    prefill: str = ""
-    max_tokens: int = 768
-    temperature: float = 0.0
-    top_p: float = 0.95
-    seed: int = 0
-    stop: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if (self.prompt is None) == (self.messages is None):
-            raise ValueError("a request has either a prompt or messages")
-
-    @property
-    def is_chat(self) -> bool:
-        return self.messages is not None
-
-    def key(self, model_identity: str) -> str:
-        """The response-cache key: the model's identity and the whole request, seed included.
-        Greedy decoding ignores the seed, so it does not split the cache."""
-        fields = asdict(self)
-        if self.temperature == 0:
-            fields["seed"] = None
-        blob = json.dumps([model_identity, fields], sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()
-
-    def with_seed(self, seed: int) -> Request:
-        return replace(self, seed=seed)
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    tokens_in: int
-    tokens_out: int
-    latency_s: float
-    finish_reason: str = "stop"       # "stop" or "length"
-    cached: bool = False              # served by the response cache: no model time spent
-
-    def as_cached(self) -> Completion:
-        return replace(self, cached=True)
 
 
 @runtime_checkable

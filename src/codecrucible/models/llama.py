@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from codecrucible.benchmarks.data import cache_dir, sha256_of
+from codecrucible.files import cache_dir, sha256_of
 from codecrucible.models.base import Completion, ModelError, ModelOptions, Request, register_backend
 
 

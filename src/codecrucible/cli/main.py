@@ -1,0 +1,42 @@
+"""The ``crucible`` command: creates the app and registers every command group's commands."""
+
+from __future__ import annotations
+
+import typer
+
+from codecrucible import __version__
+from codecrucible.cli import eval as eval_commands
+from codecrucible.cli import info, judge, report, run, sandbox
+from codecrucible.cli.common import out
+
+app = typer.Typer(
+    help="codecrucible: judge code written by language models, in a fast, strong sandbox.\n\n"
+         "Examples:\n\n"
+         "  crucible benchmarks\n\n"
+         "  crucible eval samples.jsonl -b humaneval+\n\n"
+         "  crucible eval samples.jsonl -b humaneval+ --resume\n\n"
+         "  crucible sandbox run untrusted.py --timeout 5 --memory 512M\n\n"
+         "  crucible doctor",
+    no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+sandbox_app = typer.Typer(help="Run untrusted code in the sandbox.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+app.command()(info.benchmarks)
+app.command("eval")(eval_commands.eval_command)
+sandbox_app.command("run")(sandbox.run)
+app.command()(info.doctor)
+app.command()(run.run)
+app.command()(info.models)
+app.command()(report.report)
+app.command()(judge.judge)
+
+if __name__ == "__main__":
+    app()

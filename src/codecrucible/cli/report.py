@@ -1,0 +1,64 @@
+"""``crucible report``: runs side by side, exported as CSV, JSON Lines or an HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from codecrucible.cli.common import STORE_HELP, console, fail, out, store_path
+from codecrucible.store import StoreError
+
+
+def report(
+    run_ids: list[str] = typer.Argument(None, help="Runs to compare (default: every run)."),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    list_runs: bool = typer.Option(False, "--list", help="List the runs in the store."),
+    csv_path: Path | None = typer.Option(None, "--csv", help="Write every candidate's "
+                                         "verdicts, costs and scores here, one row each."),
+    jsonl_path: Path | None = typer.Option(None, "--jsonl", help="The same as JSON Lines."),
+    html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML "
+                                          "page: the runs, pass@1 against cost, every judge's "
+                                          "distribution and each problem's programs."),
+):
+    """Compare runs side by side: pass@k per suite, statuses, tokens and time.
+
+    Examples:
+
+      crucible report --list
+
+      crucible report 3f2a9c1b7d4e 8e1d0c2b5a6f
+
+      crucible report 3f2a9c1b7d4e --csv scores.csv --jsonl scores.jsonl
+
+      crucible report RUN_A RUN_B RUN_C --html report.html
+    """
+    from codecrucible.report import summary as summaries
+    from codecrucible.report import tables
+    from codecrucible.store import Store
+    path = store_path(store)
+    if not path.is_file():
+        fail(f"{path}: no such store (run 'crucible run' first, or pass --store)")
+    try:
+        db = Store(path)
+        ids = run_ids or [r["id"] for r in db.runs()]
+        reports = [summaries.summarize(db, run_id) for run_id in ids]
+    except StoreError as err:
+        fail(str(err))
+    if list_runs or not reports:
+        out.print(tables.run_list(reports))
+        return
+    out.print(tables.comparison(reports))
+    for path in (csv_path, jsonl_path):
+        if path is not None:
+            rows = [dict(row, benchmark=r["benchmark"],
+                         model=r["config"].get("model", ""),
+                         strategy=r["config"].get("strategy", ""))
+                    for r in reports
+                    for row in summaries.candidate_rows(db, db.run(r["run_id"]))[0]]
+            count = summaries.write_candidates(rows, path)
+            console.print(f"wrote {count} candidates to {path}")
+    if html_path is not None:
+        from codecrucible.report import html as report_html
+        report_html.write(db, [r["run_id"] for r in reports], html_path)
+        console.print(f"wrote {html_path} (self-contained; open it in any browser)")

@@ -1,0 +1,177 @@
+"""``crucible run``: a model, a strategy and a benchmark, end to end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from codecrucible.benchmarks.data import DataError, resolve_data_dir
+from codecrucible.cli.common import (
+    DATA_HELP,
+    MODEL_HELP,
+    STORE_HELP,
+    console,
+    fail,
+    megabytes,
+    out,
+    print_skipped,
+    print_unjudgeable,
+    progress,
+    store_path,
+)
+from codecrucible.store import StoreError
+
+
+def run(
+    model: str = typer.Option("embedded:qwen2.5-coder-0.5b", "-m", "--model", help=MODEL_HELP),
+    benchmark: str = typer.Option("humaneval", "-b", "--benchmark",
+                                  help="Benchmark name (see 'crucible benchmarks')."),
+    strategy: str = typer.Option("single", "-s", "--strategy",
+                                 help="single: n independent samples. repair: a failing "
+                                      "candidate's test or error goes back to the model. "
+                                      "multiturn: the program is written turn by turn "
+                                      "(mtpb)."),
+    rounds: int | None = typer.Option(None, "--rounds", help="Repair rounds after the first "
+                                      "attempt (repair only; default 3)."),
+    samples: int = typer.Option(1, "-n", "--samples", help="Samples per problem."),
+    temperature: float = typer.Option(0.0, "-t", "--temperature", help="0 is greedy."),
+    top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling mass (T > 0)."),
+    max_tokens: int = typer.Option(768, "--max-tokens", help="Tokens per answer (mtpb and "
+                                   "ds1000 use their own budgets: MTPB's per turn, summed for "
+                                   "a single-turn answer)."),
+    seed: int = typer.Option(0, "--seed", help="Base seed; each sample derives its own."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight to an "
+                                    "OpenAI-compatible server."),
+    context: int = typer.Option(4096, "--context", help="Context size (llama.cpp)."),
+    threads: int | None = typer.Option(None, "--threads", help="Model threads (default: "
+                                       "all cores)."),
+    prompt_style: str = typer.Option("auto", "--prompt-style", help="auto, chat (instruct "
+                                     "models) or completion (base models)."),
+    request_timeout: float = typer.Option(600.0, "--request-timeout", help="Seconds per "
+                                          "request to a server."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N problems."),
+    task: list[str] = typer.Option([], "--task", help="Only this task id or pattern "
+                                   "(repeatable), e.g. HumanEval/0 or 'MTPB/*/0'."),
+    libraries: str | None = typer.Option(None, "--libraries", help="ds1000 only: "
+                                         "comma-separated libraries, e.g. numpy,pandas."),
+    judges: str = typer.Option("none", "--judges", help="Judges beyond correctness for every "
+                               "candidate: all, none, or a list of efficiency, "
+                               "maintainability, style, security."),
+    resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID",
+                                      help="Continue an interrupted run with its own settings."),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_HELP),
+    jobs: int | None = typer.Option(None, "-j", "--jobs", help="Sandbox slots (default: one "
+                                    "per core)."),
+    memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
+    summary: Path | None = typer.Option(None, "--summary", help="Write a JSON summary here."),
+    per_problem: bool = typer.Option(False, "--per-problem", help="Print a row per problem."),
+):
+    """Generate with a model, judge in the sandbox, print pass@k; everything lands in the store.
+
+    Examples:
+
+      crucible run                      (embedded default model, HumanEval, greedy)
+
+      crucible run -m embedded:qwen2.5-coder-1.5b -b humaneval+ -s repair --rounds 3 -n 5 -t 0.8
+
+      crucible run -m openai:http://127.0.0.1:8000/v1#qwen -b mbpp+ --concurrency 8
+
+      crucible run -b mtpb -s multiturn     (turn by turn, as in the CodeGen paper)
+
+      crucible run -b ds1000 --libraries numpy,pandas
+
+      crucible run -b humaneval+ --judges all
+
+      crucible run --resume 3f2a9c1b7d4e
+    """
+    from codecrucible.models import ModelError, ModelOptions
+    from codecrucible.report import summary as summaries
+    from codecrucible.report import tables
+    from codecrucible.runs import from_model as runs
+    from codecrucible.store import Store
+    from codecrucible.strategies import Budget, Sampling
+    if prompt_style not in ("auto", "chat", "completion"):
+        fail(f"--prompt-style {prompt_style!r}: expected auto, chat or completion")
+    if strategy == "repair" and rounds is None:
+        rounds = 3
+    config = runs.RunConfig(
+        model=model, benchmark=benchmark, strategy=strategy,
+        sampling=Sampling(samples, temperature, top_p, max_tokens, seed),
+        budget=Budget(rounds or 0),
+        model_options=ModelOptions(context, threads, concurrency, request_timeout,
+                                   prompt_style=prompt_style),
+        memory_mb=megabytes(memory), tasks=tuple(task), limit=limit,
+        libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()),
+        judges=_judges(judges))
+    db = None
+    started = time.monotonic()
+    try:
+        directory = resolve_data_dir(data_dir)
+        db = Store(store_path(store))
+        with progress() as bar:
+            result = runs.start(config, db, data_dir=directory, resume_id=resume,
+                                progress=_run_callbacks(bar), slots=jobs)
+    except (DataError, StoreError, ModelError, runs.RunError) as err:
+        fail(str(err))
+    except KeyboardInterrupt as err:
+        run_id = getattr(err, "run_id", None)
+        if run_id is None:
+            print("interrupted before the run started; nothing was recorded", file=sys.stderr)
+        else:
+            print(f"interrupted: every judged sample is in {db.path}; continue with "
+                  f"'crucible run --resume {run_id} --store {db.path}'", file=sys.stderr)
+        raise typer.Exit(130) from None
+    print_unjudgeable(result.unjudgeable)
+    print_skipped(result.skipped)
+    report = summaries.summarize(db, result.run_id)
+    for table in tables.summary_tables(report, per_problem):
+        out.print(table)
+    _print_usage(report["usage"], time.monotonic() - started, result.meter)
+    if result.resumed:
+        console.print(f"resumed run {result.run_id}: {result.samples_before} samples were "
+                      f"already judged, {result.samples_now} generated now")
+    console.print(f"run {result.run_id} is in {db.path}", soft_wrap=True)
+    if summary:
+        summaries.write_summary(report, summary)
+    db.close()
+
+
+def _judges(text: str) -> tuple[str, ...]:
+    from codecrucible import judges
+    try:
+        return judges.parse_selection(text)
+    except ValueError as err:
+        fail(f"--judges: {err}")
+
+
+def _print_usage(usage: dict, wall_s: float, meter: dict) -> None:
+    rate = meter["tokens_out"] / meter["model_s"] if meter["model_s"] else 0.0
+    out.print(f"model calls {usage['calls']} ({usage['cache_hits']} from the cache), tokens in "
+              f"{usage['tokens_in']:,}, out {usage['tokens_out']:,}; this session: model time "
+              f"{meter['model_s']:.1f} s, {rate:.1f} tokens/s, wall {wall_s:.1f} s",
+              highlight=False, soft_wrap=True)
+
+
+def _run_callbacks(bar: Progress):
+    from codecrucible.runs.from_model import RunProgress
+    state = {"task": None, "samples": 0, "passed": 0}
+
+    def phase(name: str, total: int) -> None:
+        if state["task"] is not None:
+            bar.remove_task(state["task"])
+        state["task"] = bar.add_task(name, total=total or None, rate="")
+
+    def problem_done(candidates, meter: dict) -> None:
+        state["samples"] += len(candidates)
+        state["passed"] += sum(c.final.passed for c in candidates)
+        speed = meter["tokens_out"] / meter["model_s"] if meter["model_s"] else 0.0
+        bar.update(state["task"], advance=1,
+                   rate=f"{100 * state['passed'] / state['samples']:.1f}% pass, "
+                        f"{speed:.0f} tok/s")
+
+    return RunProgress(phase=phase, problem_done=problem_done)

@@ -1,0 +1,250 @@
+"""Turning a problem's tests into (arguments, expected value) pairs, and timing the reference.
+
+The reference solution runs once per task in the sandbox (benchmark code is not model code, but
+nothing else needs to run it in the harness either), on a pool of its own role
+(``sandbox.REFERENCES``): the servers that fork candidates never hold an expected answer.
+Results are cached per data file and interpreter, so later runs on this host reuse both the
+expected values and the timings that the time limits are derived from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from codecrucible.files import cache_dir
+from codecrucible.records import Problem
+from codecrucible.sandbox import SandboxPool, reference_job, wire
+from codecrucible.sandbox.verdict import last_line
+
+VERSION = 6
+_REFERENCE_LIMITS = {"wall_s": 300, "load_s": 300, "cpu_s": 300, "memory_mb": 2048,
+                     "output_bytes": 1 << 20, "result_bytes": 512 << 20}
+
+
+@dataclass(frozen=True)
+class TaskTests:
+    """A task's tests after calibration, in suite order (base first)."""
+
+    suites: dict[str, int]           # suite name -> number of tests, in order
+    args: list[str]                  # wire-encoded argument tuples
+    expected: list[str]              # wire-encoded [value, exception]
+    ref_s: list[float]               # the reference's seconds per test, on this host
+    oracles: list[str | None] | None  # per-test oracle overrides
+    dropped: int = 0                 # inputs the reference itself rejects (contract, bad data)
+    error: str | None = None         # the task cannot be judged (reference failed)
+
+    @property
+    def total(self) -> int:
+        return len(self.args)
+
+    def answer_lines(self) -> list[str | None]:
+        """For each test, the exact line a right answer most likely arrives as (the reference's
+        own encoding), so that most answers are judged by one string comparison."""
+        cached = self.__dict__.get("_answer_lines")
+        if cached is None:
+            cached = [f"[{i},{e[1:-6]},null,null]" if e.endswith(",null]") else None
+                      for i, e in enumerate(self.expected)]
+            object.__setattr__(self, "_answer_lines", cached)
+        return cached
+
+    def suite_slices(self) -> dict[str, range]:
+        slices, start = {}, 0
+        for name, count in self.suites.items():
+            slices[name] = range(start, start + count)
+            start += count
+        return slices
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """Per-test wall limit = floor + multiple x the reference's time for that test, on this host.
+
+    Base tests are a benchmark's original, small inputs: a short floor stops a stuck program
+    quickly. Plus tests are EvalPlus's large, stressing inputs, where a correct solution may be
+    far slower than the reference: they get EvalPlus's floor of one second. Loading the program
+    (its imports and top-level code) has an allowance of its own, ``load_s``.
+    """
+
+    floor_s: float = 0.25
+    plus_floor_s: float = 1.0
+    multiple: float = 4.0
+    load_s: float = 1.0
+
+    def per_test(self, tests: TaskTests) -> list[float]:
+        floors = [self.plus_floor_s if suite == "plus" else self.floor_s
+                  for suite, count in tests.suites.items() for _ in range(count)]
+        return [round(floor + self.multiple * t, 4)
+                for floor, t in zip(floors, tests.ref_s, strict=True)]
+
+
+def cache_path(problems: list[Problem], data_key: str) -> Path:
+    python = ".".join(map(str, sys.version_info[:2]))
+    name = f"{problems[0].benchmark}-{data_key[:16]}-py{python}-v{VERSION}.json"
+    return cache_dir() / "calibration" / name.replace("+", "plus")
+
+
+def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
+              on_done: Callable[[str], None] | None = None) -> dict[str, TaskTests]:
+    """Calibrated tests for every problem, from the cache where possible. ``pool`` is a
+    reference pool (see ``sandbox.pool``), started only if something is not cached."""
+    path = cache_path(problems, data_key)
+    cached = _read_cache(path)
+    for problem in problems:
+        if problem.expected_output is not None:  # the data gives the answer: nothing to run
+            cached[problem.task_id] = _given_answer(problem)
+        elif problem.metadata.get("unjudgeable"):
+            cached[problem.task_id] = TaskTests({}, [], [], [], None,
+                                                error=problem.metadata["unjudgeable"])
+    missing = [p for p in problems if p.task_id not in cached]
+    if missing:
+        for problem, tests in _calibrated(missing, pool):
+            cached[problem.task_id] = tests
+            if on_done:
+                on_done(problem.task_id)
+        _write_cache(path, cached)
+    elif on_done:
+        for problem in problems:
+            on_done(problem.task_id)
+    return {p.task_id: cached[p.task_id] for p in problems}
+
+
+def _calibrated(problems: list[Problem], pool: SandboxPool):
+    from codecrucible.correctness import checking  # it builds on this module
+    plain = [p for p in problems if not checking.is_checked(p)]
+    if plain:
+        for problem, result in pool.imap((p, reference_job(_reference_job(p))) for p in plain):
+            yield problem, _task_tests(problem, result)
+    checked = [p for p in problems if checking.is_checked(p)]
+    if checked:
+        yield from checking.calibrated(checked, pool, _REFERENCE_LIMITS)
+
+
+def data_key(*sha256s: str) -> str:
+    return hashlib.sha256("".join(sha256s).encode()).hexdigest()
+
+
+def _given_answer(problem: Problem) -> TaskTests:
+    return TaskTests({"base": 1}, ["[]"], [f"[{problem.expected_output},null]"], [0.0], None)
+
+
+def _reference_job(problem: Problem) -> dict:
+    if problem.check != "calls":
+        return {"kind": "program", "answer": problem.check,
+                "code": problem.program({"solution": problem.reference}),
+                "limits": _REFERENCE_LIMITS}
+    if problem.inputs is not None:
+        tests = [wire.dumps(args) for suite in problem.inputs.values() for args in suite]
+        return {"kind": "calls", "code": problem.reference, "entry": problem.entry_point,
+                "tests": tests, "timed": True, "oracle": problem.oracle,
+                "limits": _REFERENCE_LIMITS}
+    return {"kind": "record", "code": problem.reference, "entry": problem.entry_point,
+            "snippets": list(problem.snippets), "limits": _REFERENCE_LIMITS}
+
+
+def _task_tests(problem: Problem, result: dict) -> TaskTests:
+    failure = _reference_failure(result)
+    if problem.check != "calls":
+        if failure:
+            return TaskTests({}, [], [], [], None, error=failure)
+        # What the reference printed is the expected answer.
+        frame = json.loads(result["frames"][0]) if result.get("frames") else None
+        if frame is None or frame[2] is not None:
+            why = last_line(result.get("stderr", "")) or (frame[2] if frame else "no answer")
+            return TaskTests({}, [], [], [], None,
+                             error=f"the reference solution failed: {why[:200]}")
+        return TaskTests({"base": 1}, ["[]"], [json.dumps([frame[1], None])],
+                         [float(result.get("wall_s") or 0.0)], None)
+    if problem.inputs is not None:
+        tests = _from_calls(problem, result)
+    else:
+        tests = _from_record(problem, result)
+    if failure and not tests.total:
+        return TaskTests({}, [], [], [], None, error=failure)
+    if not tests.total:
+        return TaskTests({}, [], [], [], None, dropped=tests.dropped,
+                         error="the reference solution passes none of the task's tests")
+    return tests
+
+
+def _reference_failure(result: dict) -> str | None:
+    if "sandbox_error" in result:
+        return result["sandbox_error"]
+    if result.get("timed_out"):
+        return "the reference solution timed out"
+    if result.get("exit") not in (0, None):
+        tail = (result.get("stderr") or "").strip().splitlines()[-1:] or [""]
+        return f"the reference solution exited with {result['exit']}: {tail[0]}"
+    return None
+
+
+def _from_calls(problem: Problem, result: dict) -> TaskTests:
+    suites: dict[str, int] = {}
+    args, expected, ref_s, dropped = [], [], [], 0
+    frames = [json.loads(line) for line in result.get("frames", [])]
+    position = 0
+    for suite, inputs in problem.inputs.items():
+        kept = []
+        for inp in inputs:
+            frame = frames[position] if position < len(frames) else None
+            position += 1
+            if frame is None or frame[2] is not None:
+                dropped += 1  # the reference rejects this input (its contract) or never got to it
+                continue
+            kept.append((wire.dumps(inp), json.dumps([frame[1], None], separators=(",", ":")),
+                         float(frame[3] or 0.0)))
+        if suite != "base":
+            # Smallest inputs first: a wrong program is usually caught as well by a small input
+            # as by a large one, and sooner. Base tests keep the benchmark's own order.
+            kept.sort(key=lambda test: len(test[0]))
+        for encoded, answer, seconds in kept:
+            args.append(encoded)
+            expected.append(answer)
+            ref_s.append(seconds)
+        suites[suite] = len(kept)
+    return TaskTests(suites, args, expected, ref_s, None, dropped)
+
+
+def _from_record(problem: Problem, result: dict) -> TaskTests:
+    calls: dict[int, list] = {}
+    failed_snippets: set[int] = set()
+    for line in result.get("frames", []):
+        frame = json.loads(line)
+        if frame[0] == "call":
+            calls.setdefault(frame[1], []).append(frame)
+        elif frame[0] == "done" and frame[2] is not None:
+            failed_snippets.add(frame[1])
+    args, expected, ref_s, oracles, dropped = [], [], [], [], 0
+    for snippet in range(len(problem.snippets)):
+        for _, _, call_args, value, exc, seconds in calls.get(snippet, []):
+            if snippet in failed_snippets or (exc or "").startswith("Unserializable"):
+                dropped += 1
+                continue
+            args.append(json.dumps(call_args, separators=(",", ":")))
+            expected.append(json.dumps([value, exc], separators=(",", ":")))
+            ref_s.append(float(seconds))
+            overrides = problem.snippet_oracles
+            oracles.append(overrides[snippet] if overrides else None)
+    any_override = any(o is not None for o in oracles)
+    return TaskTests({"base": len(args)}, args, expected, ref_s,
+                     oracles if any_override else None, dropped)
+
+
+def _read_cache(path: Path) -> dict[str, TaskTests]:
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {task: TaskTests(**entry) for task, entry in raw.items()}
+
+
+def _write_cache(path: Path, tests: dict[str, TaskTests]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    partial.write_text(json.dumps({task: asdict(t) for task, t in tests.items()}))
+    partial.replace(path)

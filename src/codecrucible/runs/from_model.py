@@ -1,0 +1,310 @@
+"""``crucible run``: a model, a strategy and a benchmark, end to end, resumably.
+
+Generation and execution are pipelined: worker threads ask the model for a problem's samples
+and hand each answer to the referee (the sandbox pool, in its own thread), so the sandbox runs
+finished candidates while the model writes the next ones. Every candidate is committed with its
+attempts and verdicts as soon as it is judged; ``resume`` redoes only the samples without a
+verdict, and the response cache makes any answer already generated free.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+from codecrucible import benchmarks, judges, strategies
+from codecrucible.benchmarks.data import DataError
+from codecrucible.correctness import calibrate
+from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.referee import Referee
+from codecrucible.judges import cost, efficiency
+from codecrucible.judges.efficiency import Efficiency
+from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
+from codecrucible.records import Candidate
+from codecrucible.runs.fingerprint import fingerprint
+from codecrucible.sandbox import REFERENCES, SandboxPool
+from codecrucible.store import Store, StoreError
+from codecrucible.strategies import Budget, Context, Sampling
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or resume, with the reason."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; carries the id to resume."""
+
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: str = DEFAULT_MODEL
+    benchmark: str = "humaneval"
+    strategy: str = "single"
+    sampling: Sampling = field(default_factory=Sampling)
+    budget: Budget = field(default_factory=Budget)
+    model_options: ModelOptions = field(default_factory=ModelOptions)
+    limits: TimeLimits = field(default_factory=TimeLimits)
+    memory_mb: int = 1024
+    tasks: tuple[str, ...] = ()     # a subset of the benchmark's task ids; empty means all
+    limit: int | None = None        # only the first N problems
+    libraries: tuple[str, ...] = ()  # DS-1000: only these libraries' problems; empty means all
+    judges: tuple[str, ...] = ()    # judges beyond correctness, on every final candidate
+
+    def check(self) -> None:
+        if self.sampling.n < 1:
+            raise RunError("--samples must be at least 1")
+        if self.sampling.temperature == 0 and self.sampling.n > 1:
+            raise RunError(f"temperature 0 is greedy decoding: all {self.sampling.n} samples "
+                           "would be identical; use -n 1, or a temperature above 0")
+        if self.strategy not in strategies.names():
+            raise RunError(f"unknown strategy {self.strategy!r} "
+                           f"(known: {', '.join(strategies.names())})")
+        if self.strategy != "repair" and self.budget.rounds:
+            raise RunError("--rounds applies to the repair strategy only")
+        unknown = sorted(set(self.judges) - set(judges.names()))
+        if unknown:
+            raise RunError(f"unknown judge {unknown[0]!r} (known: {', '.join(judges.names())})")
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunConfig:
+        return cls(**(data | {"sampling": Sampling(**data["sampling"]),
+                              "budget": Budget(**data["budget"]),
+                              "model_options": ModelOptions(**data["model_options"]),
+                              "limits": TimeLimits(**data["limits"]),
+                              "tasks": tuple(data["tasks"]),
+                              "libraries": tuple(data.get("libraries", ())),
+                              "judges": tuple(data.get("judges", ()))}))
+
+
+@dataclass
+class RunProgress:
+    """Callbacks for a front end; all optional."""
+
+    phase: Callable[[str, int], None] = lambda name, total: None
+    problem_done: Callable[[list[Candidate], dict], None] = lambda candidates, meter: None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    resumed: bool
+    samples_now: int
+    samples_before: int
+    unjudgeable: dict[str, str]
+    meter: dict
+    skipped: dict[str, str] = field(default_factory=dict)  # task -> missing modules
+
+
+def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | None = None,
+          progress: RunProgress | None = None, slots: int | None = None) -> RunResult:
+    """Run (or resume) ``config``; see the module docstring."""
+    progress = progress or RunProgress()
+    if resume_id is not None:
+        config = _resumed_config(store, resume_id)
+    config.check()
+    bench = benchmarks.get(config.benchmark)
+    problems = _select(bench.load(data_dir), config, bench.name)
+    if config.strategy == "multiturn" and not all(p.metadata.get("turns") for p in problems):
+        raise RunError(f"the multiturn strategy needs a benchmark whose problems are specified "
+                       f"turn by turn (mtpb); {bench.name} has no turns")
+    skipped = benchmarks.unavailable(problems)
+    problems = [p for p in problems if p.task_id not in skipped]
+    if not problems:
+        raise RunError(f"nothing to run: all {len(skipped)} selected problems need modules "
+                       f"that are not installed ({next(iter(skipped.values()))})")
+    progress.phase("loading model", 0)
+    model = open_model(config.model, config.model_options)  # fails before any run is created
+    try:
+        if resume_id is not None:
+            _check_same_model(store.run(resume_id), model)
+        sandbox = benchmarks.sandbox_config(problems)
+        with SandboxPool(slots, sandbox, role=REFERENCES, lazy=True) as references, \
+                SandboxPool(slots, sandbox) as pool:
+            progress.phase("calibrating", len(problems))
+            data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
+            tests = calibrate.calibrate(problems, references, data_key)
+            # A problem whose reference fails here cannot be judged: no model time is spent on
+            # it, and it is reported instead of scored.
+            unjudgeable = {task: t.error for task, t in tests.items() if t.error}
+            problems = [p for p in problems if p.task_id not in unjudgeable]
+            run_id = resume_id or store.create_run(
+                "run", bench.name, config.key(), asdict(config),
+                _environment(pool, model, config, data_key, problems, skipped, unjudgeable))
+            try:
+                with _energy(store, run_id):
+                    written, done = _generate_and_judge(problems, tests, pool, references,
+                                                        config, model, store, run_id, progress)
+                    store.finish_run(run_id)
+            except KeyboardInterrupt:
+                raise RunInterrupted(run_id) from None
+        return RunResult(run_id, resume_id is not None, written, len(done), unjudgeable,
+                         asdict(model.meter), skipped)
+    finally:
+        model.close()
+
+
+def _environment(pool, model, config: RunConfig, data_key: str, problems, skipped: dict,
+                 unjudgeable: dict) -> dict:
+    """What a run's results depend on besides its configuration, recorded with it."""
+    return fingerprint(pool.layers) | {
+        "model": model.describe(), "model_identity": model.identity, "data_sha256": data_key,
+        "time_limits": asdict(config.limits), "skipped": skipped, "unjudgeable": unjudgeable,
+        "groups": benchmarks.groups_of(problems),
+        "efficiency_metric": efficiency.metric() if "efficiency" in config.judges else None,
+        "energy": cost.energy_source()}
+
+
+@contextmanager
+def _energy(store: Store, run_id: str):
+    """Adds the energy used while the block ran (RAPL, or codecarbon's estimate) to the run."""
+    with cost.EnergyMeter() as meter:
+        yield
+    if meter.joules is not None:
+        store.add_energy(run_id, meter.joules)
+
+
+def _generate_and_judge(problems, tests, pool, references, config: RunConfig, model,
+                        store: Store, run_id: str, progress: RunProgress) -> tuple[int, set]:
+    """Generate the samples the run still lacks and judge them as they come."""
+    done = store.judged(run_id)
+    todo = {p.task_id: [s for s in range(config.sampling.n) if (p.task_id, s) not in done]
+            for p in problems}
+    todo = {task: samples for task, samples in todo.items() if samples}
+    referee = Referee({p.task_id: p for p in problems}, tests, pool, config.limits,
+                  config.memory_mb, references)
+    try:
+        ctx = Context(model, referee, config.sampling, config.budget)
+        assessor = _Assessor(config.judges, referee, config.limits, config.memory_mb)
+        progress.phase("generating", len(todo))
+        written = _generate(problems, todo, ctx, strategies.get(config.strategy), assessor,
+                            store, run_id, progress, _workers(model, config.sampling.n))
+    finally:
+        referee.close()
+    return written, done
+
+
+class _Assessor:
+    """The judges beyond correctness, run in the strategy's worker thread once its candidates
+    are judged: static ones on every final program, efficiency on the correct ones."""
+
+    def __init__(self, chosen: tuple[str, ...], referee: Referee, limits, memory_mb: int):
+        self.static = [name for name in chosen if name not in judges.RUNNING_JUDGES]
+        self.efficiency = Efficiency(referee, limits, memory_mb) if "efficiency" in chosen \
+            else None
+
+    def __call__(self, candidates: list[Candidate]) -> list | None:
+        if not self.static and self.efficiency is None:
+            return None
+        # A candidate without code has nothing to judge.
+        programs = [c.final.code or "" for c in candidates]
+        assessments = judges.assess(self.static, programs)
+        if self.efficiency is not None:
+            for candidate, assessment in zip(candidates, assessments, strict=True):
+                if candidate.final.passed:
+                    assessment.scores.update(self.efficiency.assess(candidate.task_id,
+                                                                    candidate.final.code))
+        return assessments
+
+
+def _solve(strategy, problem, samples, ctx: Context, assessor: _Assessor):
+    candidates = strategy(problem, samples, ctx)
+    return candidates, assessor(candidates)
+
+
+def _generate(problems, todo, ctx, strategy, assessor, store, run_id, progress, workers) -> int:
+    """Solve problems on ``workers`` threads; commit each problem's candidates as they come."""
+    written = 0
+    with ThreadPoolExecutor(workers, thread_name_prefix="strategy") as pool:
+        running: set = set()
+        try:
+            for problem in (p for p in problems if p.task_id in todo):
+                running.add(pool.submit(_solve, strategy, problem, todo[problem.task_id], ctx,
+                                        assessor))
+                while len(running) >= workers:
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    written += _commit(finished, store, run_id, progress, ctx)
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                written += _commit(finished, store, run_id, progress, ctx)
+        except BaseException:
+            for future in running:  # on Ctrl-C: start nothing new; what is committed stays
+                future.cancel()
+            raise
+    return written
+
+
+def _commit(finished, store: Store, run_id: str, progress: RunProgress, ctx: Context) -> int:
+    count = 0
+    for future in finished:
+        candidates, assessments = future.result()
+        store.add_candidates(run_id, candidates, assessments)
+        progress.problem_done(candidates, asdict(ctx.model.meter))
+        count += len(candidates)
+    return count
+
+
+def _workers(model, samples: int) -> int:
+    """A serial backend gets two workers: one generating while the other waits on the referee.
+    A server backend gets as many as keep its requests in flight (each worker sends its
+    problem's samples at once) within the model's concurrency."""
+    if getattr(model.model, "lock", None) is not None:
+        return 2
+    concurrency = model.describe().get("concurrency", os.cpu_count() or 2)
+    return max(1, concurrency // max(1, samples))
+
+
+def _select(problems, config: RunConfig, name: str):
+    if config.libraries:
+        known = {p.metadata["library"].lower() for p in problems if "library" in p.metadata}
+        if not known:
+            raise RunError(f"--libraries applies to ds1000 only; {name} has no libraries")
+        wanted = {lib.lower() for lib in config.libraries}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise RunError(f"{name} has no library {unknown[0]!r} "
+                           f"(known: {', '.join(sorted(known))})")
+        problems = [p for p in problems if p.metadata.get("library", "").lower() in wanted]
+    if config.tasks:
+        ids, wanted = [p.task_id for p in problems], set()
+        for pattern in config.tasks:
+            # An exact id, or a pattern: MTPB/*/0 is every MTPB problem's first test case.
+            matched = fnmatch.filter(ids, pattern)
+            if not matched:
+                raise RunError(f"{name} has no task {pattern!r}")
+            wanted.update(matched)
+        problems = [p for p in problems if p.task_id in wanted]
+    return problems[:config.limit] if config.limit else problems
+
+
+def _check_same_model(run: dict, model) -> None:
+    before = run["environment"].get("model_identity")
+    if before is not None and before != model.identity:
+        raise RunError(f"run {run['id']} was made with {before}, but {run['config']['model']} "
+                       f"is now {model.identity}; start a new run instead of resuming")
+
+
+def _resumed_config(store: Store, run_id: str) -> RunConfig:
+    try:
+        run = store.run(run_id)
+    except StoreError as err:
+        raise RunError(str(err)) from None
+    if run["kind"] != "run":
+        raise RunError(f"run {run_id} is a {run['kind']!r} run; only 'crucible run' runs resume "
+                       "with --resume RUN_ID")
+    return RunConfig.from_dict(run["config"])
+
+
+__all__ = ["DataError", "RunConfig", "RunError", "RunProgress", "RunResult", "start"]

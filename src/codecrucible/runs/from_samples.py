@@ -1,0 +1,227 @@
+"""``crucible eval``: judge a sample file on a benchmark, resumably.
+
+Samples are matched to problems, the problems' tests are calibrated (cached), and every sample
+runs once in the sandbox against all suites; each batch of verdicts is committed as it
+arrives. A problem judged by its benchmark's own checker (DS-1000) is judged on the
+reference pool from the results the sample's run sent back (``checking.py``), while the next
+samples run. ``resume`` picks up the latest run with the same inputs and configuration and judges
+only what it lacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from codecrucible import benchmarks
+from codecrucible.benchmarks.data import DataError
+from codecrucible.correctness import calibrate, checking, scoring
+from codecrucible.correctness.calibrate import TaskTests, TimeLimits
+from codecrucible.correctness.referee import candidate_job, job_template, no_code_verdicts
+from codecrucible.files import sha256_of
+from codecrucible.records import Verdict
+from codecrucible.runs.fingerprint import fingerprint
+from codecrucible.runs.samples import Sample, SampleError, read_samples
+from codecrucible.sandbox import REFERENCES, SandboxPool
+from codecrucible.store import Store
+
+_BATCH_SECONDS = 0.5
+_BATCH_SIZE = 64
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    benchmark: str
+    samples: str
+    samples_sha256: str
+    limits: TimeLimits = field(default_factory=TimeLimits)
+    memory_mb: int = 1024
+    all_tests: bool = False
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Progress:
+    """Callbacks for a front end; all optional."""
+
+    phase: Callable[[str, int], None] = lambda name, total: None
+    advance: Callable[[bool], None] = lambda passed: None
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    run_id: str
+    resumed: bool
+    judged_now: int
+    already_judged: int
+    unjudgeable: dict[str, str]
+    skipped: dict[str, str] = field(default_factory=dict)  # task -> missing modules
+
+
+def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
+             data_dir: Path | None = None, resume: bool = False,
+             limits: TimeLimits = TimeLimits(), memory_mb: int = 1024, slots: int | None = None,
+             all_tests: bool = False, progress: Progress | None = None) -> EvalResult:
+    """Referee every sample in ``samples_path``; see the module docstring.
+
+    A sample's run stops at its first wrong answer unless ``all_tests`` is set, in which case
+    every test runs and ``tests_passed`` counts them all.
+    """
+    progress = progress or Progress()
+    samples = read_samples(samples_path)
+    bench = benchmarks.get(benchmark_name)
+    problems = {p.task_id: p for p in bench.load(data_dir)}
+    unknown = sorted({s.task_id for s in samples} - problems.keys())
+    if unknown:
+        raise SampleError(f"{samples_path}: {len(unknown)} task ids are not in {bench.name} "
+                          f"(first: {', '.join(unknown[:3])})")
+    config = EvalConfig(bench.name, str(samples_path.resolve()), sha256_of(samples_path),
+                        limits, memory_mb, all_tests)
+    used = [problems[t] for t in sorted({s.task_id for s in samples})]
+    skipped = benchmarks.unavailable(used)  # a module they need is missing: not scored
+    samples = [s for s in samples if s.task_id not in skipped]
+    used = [p for p in used if p.task_id not in skipped]
+    run = store.latest_run(config.key()) if resume else None
+    if resume and run is None:
+        raise SampleError(f"nothing to resume: no earlier run of {samples_path} on {bench.name} "
+                          f"with these settings in {store.path}")
+
+    sandbox = benchmarks.sandbox_config(used)
+    with SandboxPool(slots, sandbox, role=REFERENCES, lazy=True) as references:
+        progress.phase("calibrating", len(used))
+        tests = calibrate.calibrate(used, references, _data_key(bench),
+                                    on_done=lambda _: progress.advance(True))
+        # A task whose reference fails here (a library's API changed under DS-1000, say)
+        # cannot be judged: its samples are left out of the scores and reported instead.
+        unjudgeable = {task: t.error for task, t in tests.items() if t.error}
+        samples = [s for s in samples if s.task_id not in unjudgeable]
+        checked = any(checking.is_checked(problems[s.task_id]) for s in samples)
+        if not checked:
+            references.close()  # its servers held expected answers: gone before judging
+        with SandboxPool(slots, sandbox) as pool:
+            if run is None:
+                environment = fingerprint(pool.layers) | {
+                    "data_sha256": _data_key(bench), "time_limits": asdict(limits),
+                    "skipped": skipped, "unjudgeable": unjudgeable,
+                    "groups": benchmarks.groups_of([p for p in used
+                                                    if p.task_id not in unjudgeable])}
+                run_id = store.create_run("eval", bench.name, config.key(), asdict(config),
+                                          environment)
+            else:
+                run_id = run["id"]
+            judged_now, already = _judge(samples, problems, tests, pool,
+                                         references if checked else None, store, run_id,
+                                         limits, memory_mb, all_tests, progress)
+    store.finish_run(run_id)
+    return EvalResult(run_id, run is not None, judged_now, already, unjudgeable, skipped)
+
+
+def _judge(samples: list[Sample], problems: dict, tests: dict[str, TaskTests],
+           pool: SandboxPool, references: SandboxPool | None, store: Store, run_id: str,
+           limits: TimeLimits, memory_mb: int, all_tests: bool, progress: Progress
+           ) -> tuple[int, int]:
+    """Referee the samples the run lacks; (judged now, judged before)."""
+    done = store.judged(run_id)
+    pending = [s for s in samples if (s.task_id, s.index) not in done]
+    store.add_samples(run_id, ((s.task_id, s.index, s.raw(), problems[s.task_id].program(
+        s.fields)) for s in pending))
+    progress.phase("judging", len(pending))
+    writer = _BatchWriter(store, run_id)
+    templates = {task: job_template(problems[task], t, limits, memory_mb)
+                 for task, t in tests.items() if not t.error}
+    runnable = []
+    for sample in pending:
+        early = _without_running(tests[sample.task_id], sample)
+        if early is not None:
+            writer.add(sample, early)
+            progress.advance(False)
+        else:
+            job = candidate_job(sample.task_id, templates[sample.task_id],
+                                problems[sample.task_id].program(sample.fields))
+            runnable.append((sample, job))
+    scorings: dict[tuple[str, int], scoring.Scoring] = {}
+
+    def scoring_of(sample: Sample) -> scoring.Scoring:
+        key = (sample.task_id, sample.index)
+        if key not in scorings:
+            scorings[key] = scoring.Scoring(tests[sample.task_id], problems[sample.task_id],
+                                          fail_fast=not all_tests)
+        return scorings[key]
+
+    def watch(sample: Sample, lines: list[str]) -> bool:
+        if checking.is_checked(problems[sample.task_id]):
+            return False  # its lines are results for the checker, not answers to score
+        return scoring_of(sample).feed(lines) and not all_tests
+
+    def write(sample: Sample, by_suite: dict[str, Verdict]) -> None:
+        writer.add(sample, by_suite)
+        progress.advance(all(v.passed for v in by_suite.values()))
+
+    checker = checking.Checker(references) if references is not None else None
+    checks: list[tuple[Sample, Future]] = []  # checked samples whose checker is running
+    try:
+        for sample, result in pool.imap(runnable, watch):
+            problem = problems[sample.task_id]
+            task_limits = templates[sample.task_id]["limits"]
+            if checker is not None and checking.is_checked(problem):
+                checks.append((sample, checker.verdicts(
+                    problem, tests[sample.task_id], result, problem.slot_code(sample.fields),
+                    task_limits)))
+            else:
+                write(sample, scoring.verdicts(result, tests[sample.task_id], problem,
+                                             task_limits["cpu_s"],
+                                             scorings.pop((sample.task_id, sample.index), None)))
+            while checks and checks[0][1].done():
+                write(checks[0][0], checks.pop(0)[1].result())
+        for sample, verdicts in checks:
+            write(sample, verdicts.result())
+    except BaseException:
+        if checker is not None:
+            checker.close(wait=False)  # Ctrl-C: what is still being checked is judged on resume
+        raise
+    finally:
+        writer.flush()  # on Ctrl-C too: every verdict judged so far is kept
+    if checker is not None:
+        checker.close()
+    return len(pending), len(done)
+
+
+def _data_key(bench) -> str:
+    return calibrate.data_key(*(spec.sha256 for spec in bench.files))
+
+
+def _without_running(tests: TaskTests, sample: Sample) -> dict[str, Verdict] | None:
+    """Verdicts that need no execution: an empty answer."""
+    if not sample.raw().strip():
+        return no_code_verdicts(tests, "the sample holds no code")
+    return None
+
+
+class _BatchWriter:
+    """Commits verdicts in batches: every 64 samples or half a second, whichever comes first."""
+
+    def __init__(self, store: Store, run_id: str):
+        self.store, self.run_id = store, run_id
+        self.buffer: list[tuple[str, int, dict[str, Verdict]]] = []
+        self.last = time.monotonic()
+
+    def add(self, sample: Sample, by_suite: dict[str, Verdict]) -> None:
+        self.buffer.append((sample.task_id, sample.index, by_suite))
+        if len(self.buffer) >= _BATCH_SIZE or time.monotonic() - self.last > _BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.store.add_verdicts(self.run_id, self.buffer)
+            self.buffer.clear()
+        self.last = time.monotonic()
+
+
+__all__ = ["DataError", "EvalResult", "Progress", "SampleError", "evaluate"]

@@ -1,0 +1,57 @@
+"""``crucible judge``'s engine: one program on one task, through the referee, then every judge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from codecrucible import benchmarks, judges
+from codecrucible.benchmarks.data import DataError
+from codecrucible.correctness import calibrate
+from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.referee import Referee
+from codecrucible.judges.efficiency import Efficiency, metric
+from codecrucible.records import Verdict
+from codecrucible.sandbox import REFERENCES, SandboxPool
+
+
+@dataclass(frozen=True)
+class ProgramJudgement:
+    verdicts: dict[str, Verdict]
+    assessment: judges.Assessment
+    efficiency_metric: str | None   # what the efficiency scores measure, when they were taken
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts.values())
+
+
+def judge_program(code: str, benchmark: str, task: str, data_dir: Path | None
+                  ) -> ProgramJudgement:
+    """Correctness in the sandbox, efficiency when correct, then every static judge.
+    Raises ``DataError`` for an unknown benchmark or task, or one that cannot run here."""
+    bench = benchmarks.get(benchmark)
+    problems = {p.task_id: p for p in bench.load(data_dir)}
+    if task not in problems:
+        raise DataError(f"{bench.name} has no task {task!r}")
+    problem = problems[task]
+    missing = benchmarks.unavailable([problem])
+    if missing:
+        raise DataError(f"{task} cannot run here: {missing[task]}")
+    sandbox = benchmarks.sandbox_config([problem])
+    with SandboxPool(1, sandbox, role=REFERENCES, lazy=True) as references, \
+            SandboxPool(1, sandbox) as pool:
+        data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
+        tests = calibrate.calibrate([problem], references, data_key)
+        if tests[task].error:
+            raise DataError(f"{task} cannot be judged here: {tests[task].error}")
+        referee = Referee({task: problem}, tests, pool, TimeLimits(), references=references)
+        try:
+            verdicts = referee.submit(task, code).result()
+            passed = all(v.passed for v in verdicts.values())
+            speed = Efficiency(referee, TimeLimits(), 1024).assess(task, code) if passed else {}
+        finally:
+            referee.close()
+    assessment = judges.assess(judges.names(), [code])[0]
+    assessment.scores.update(speed)
+    return ProgramJudgement(verdicts, assessment, metric() if speed else None)

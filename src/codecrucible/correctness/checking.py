@@ -19,6 +19,7 @@ from codecrucible.correctness import scoring
 from codecrucible.correctness.calibrate import TaskTests
 from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, reference_job
+from codecrucible.sandbox.jobs import Limits
 from codecrucible.sandbox.pool import Inbox
 from codecrucible.sandbox.verdict import how_it_ended, last_line
 
@@ -32,12 +33,12 @@ def is_checked(problem: Problem) -> bool:
     return problem.check == "checked"
 
 
-def values_job(problem: Problem, limits: dict, queries: list[list[str]] | None = None,
+def values_job(problem: Problem, limits: Limits, queries: list[list[str]] | None = None,
                code: str | None = None, record: bool = False) -> dict:
     """The job that runs the candidate's side. ``record`` (calibration, reference servers
     only) also notes which parts of a plot the checker reads."""
     job = {"kind": "values", "figure": bool(problem.metadata.get("plot")),
-           "queries": queries or [], "limits": limits}
+           "queries": queries or [], "limits": limits.to_wire()}
     if code is not None:
         job["code"] = problem.program({"solution": code})
     if record and job["figure"]:
@@ -45,7 +46,7 @@ def values_job(problem: Problem, limits: dict, queries: list[list[str]] | None =
     return job
 
 
-def check_job(problem: Problem, result: dict, code: str, limits: dict) -> dict | None:
+def check_job(problem: Problem, result: dict, code: str, limits: Limits) -> dict | None:
     """The reference job that judges a candidate's ``values`` result, or None when there is
     nothing to judge: the run answered no case with a value, or sent more than the checker
     takes. The candidate's lines go as they came: the checker reads them defensively."""
@@ -55,7 +56,7 @@ def check_job(problem: Problem, result: dict, code: str, limits: dict) -> dict |
         return None
     return reference_job({"kind": "check", "code": problem.checker, "solution": code,
                           "answers": lines, "figure": bool(problem.metadata.get("plot")),
-                          "limits": limits})
+                          "limits": limits.to_wire()})
 
 
 def unchecked(result: dict) -> dict:
@@ -99,7 +100,7 @@ def merged(candidate: dict, checker: dict, answered: int) -> dict:
     return result
 
 
-def calibrated(problems: list[Problem], pool: SandboxPool, limits: dict
+def calibrated(problems: list[Problem], pool: SandboxPool, limits: Limits
                ) -> Iterator[tuple[Problem, TaskTests]]:
     """Each reference solution through the two steps a candidate takes, on reference servers:
     its results (noting what the checker reads of a plot), then the checker on them. A
@@ -178,11 +179,11 @@ class Checker:
         return future
 
     def verdicts(self, problem: Problem, tests: TaskTests, result: dict, code: str,
-                 limits: dict) -> Future:
+                 limits: Limits) -> Future:
         """Verdicts per suite for a candidate's ``values`` result, from the checker's answers."""
         out: Future = Future()
         job = check_job(problem, result, code, limits)
-        cpu = limits.get("cpu_s")
+        cpu = limits.cpu_s
         if job is None:
             out.set_result(scoring.verdicts(unchecked(result), tests, problem, cpu))
             return out

@@ -67,11 +67,6 @@ class SandboxError(RuntimeError):
 CANDIDATES, REFERENCES = "candidates", "references"
 
 
-def reference_job(job: dict) -> dict:
-    """``job`` marked as running a reference solution or a checker holding expected answers."""
-    return {**job, "reference": True}
-
-
 class ForkServer:
     def __init__(self, slot: int = 0, config: SandboxConfig | None = None,
                  role: str = CANDIDATES):
@@ -222,6 +217,7 @@ class Inbox:
     def __init__(self):
         self._jobs: deque[tuple[object, dict]] = deque()
         self._closed = False
+        self.abandoned = False
         self._read, self._write = os.pipe()
         os.set_blocking(self._read, False)
 
@@ -232,6 +228,13 @@ class Inbox:
     def close(self) -> None:
         self._closed = True
         os.write(self._write, b"c")
+
+    def abandon(self) -> None:
+        """Drop the jobs not started and end the ``imap`` reading this now: its running jobs
+        are killed with their servers (Ctrl-C; their results are not wanted any more)."""
+        self.abandoned = True
+        self._jobs.clear()
+        self.close()
 
     def take(self) -> tuple[object, dict] | None:
         try:
@@ -278,6 +281,8 @@ class _Iterated:
 
     def fileno(self) -> None:
         return None
+
+    abandoned = False
 
     def drain_wakeups(self) -> None:
         pass
@@ -347,6 +352,8 @@ class SandboxPool:
                     server = event.data
                     if server is None:  # the inbox has new jobs, or was closed
                         source.drain_wakeups()
+                        if source.abandoned:
+                            return
                         continue
                     key = keys[server.slot]
                     try:

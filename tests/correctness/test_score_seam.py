@@ -1,0 +1,143 @@
+"""The score seam: a problem judged by a number that a trusted scorer in the harness computes
+from the values the candidate's calls sent back as data. A benchmark defined here and
+registered at run time ("spread"): return ``n`` numbers in [0, 1], no two within 0.1 of each
+other, whose sum is as large as possible. Candidates that try to forge their score get no
+more than their honest values are worth."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import sqlite3
+
+import pytest
+
+from codecrucible import benchmarks
+from codecrucible.correctness import calibrate
+from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.referee import Referee
+from codecrucible.records import Problem, Status
+from codecrucible.report.summary import summarize, write_details
+from codecrucible.runs.from_samples import evaluate
+from codecrucible.store import Store
+
+
+def spread_sum(inputs: list, values: list) -> float:
+    """The trusted scorer: every value checked before it is used."""
+    total = 0.0
+    for (n,), value in zip(inputs, values, strict=True):
+        if type(value) is not list or len(value) != n:
+            raise ValueError(f"expected a list of {n} numbers")
+        if not all(type(x) in (int, float) and 0 <= x <= 1 for x in value):
+            raise ValueError("every number must lie in [0, 1]")
+        ordered = sorted(value)
+        if any(b - a < 0.1 - 1e-9 for a, b in itertools.pairwise(ordered)):
+            raise ValueError("two numbers are within 0.1 of each other")
+        total += sum(value)
+    return total
+
+
+SPREAD = Problem("Spread/0", "spread-test", "def spread(n):\n", "Spread n numbers.", "spread",
+                 "def spread(n):\n    return [i / 10 for i in range(n)]\n",
+                 inputs={"base": [(5,), (8,)]}, check="score", scorer=f"{__name__}:spread_sum")
+BEST = 4.0 + 5.2  # 1.0, 0.9, ... for n = 5 and n = 8
+
+HONEST = "def spread(n):\n    return [1 - i / 10 for i in range(n)]\n"
+MODEST = "def spread(n):\n    return [i / 10 for i in range(n)]\n"   # worth 1.0 + 2.8
+CROWDED = "def spread(n):\n    return [1.0] * n\n"
+FORGERIES = {
+    "a float whose __float__ and __eq__ lie": (
+        "class F(float):\n    def __float__(self):\n        return 1e300\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "def spread(n):\n    return [F(1.0)] * n\n"),
+    "forged answer lines, then exit": (
+        "import os\nos.write(3, b'loaded\\n[0,[1e300],null,null]\\n[1,[1e300],null,null]\\n')\n"
+        "os._exit(0)\n"),
+    "patched builtins in its own process": (
+        "import builtins\nbuiltins.sum = lambda *a, **k: 1e300\nbuiltins.float = lambda *a: 1e300\n"
+        + MODEST),
+    "more numbers than asked for": "def spread(n):\n    return [0.5] * 100000\n",
+}
+
+
+class SpreadBenchmark:
+    name = "spread-test"
+    description = "spread n numbers in [0, 1] (a score problem defined in a test)"
+    size = 1
+    suites = ("base",)
+    files = ()
+
+    def load(self, data_dir):
+        return [SPREAD]
+
+
+@pytest.fixture(scope="module")
+def referee(sandbox_pool, reference_pool):
+    tests = calibrate.calibrate([SPREAD], reference_pool, "spread-test")
+    assert not tests[SPREAD.task_id].error
+    referee = Referee({SPREAD.task_id: SPREAD}, tests, sandbox_pool, TimeLimits(),
+                      references=reference_pool)
+    yield referee
+    referee.close()
+
+
+def _verdict(referee, code):
+    return referee.submit(SPREAD.task_id, code).result()["base"]
+
+
+def test_valid_values_pass_with_the_scorers_score(referee):
+    honest, modest = _verdict(referee, HONEST), _verdict(referee, MODEST)
+    assert honest.status is Status.PASSED and math.isclose(honest.score, BEST)
+    assert modest.status is Status.PASSED and math.isclose(modest.score, 3.8)
+    crowded = _verdict(referee, CROWDED)
+    assert crowded.status is Status.FAILED and crowded.score is None
+    assert "within 0.1" in crowded.first_failure
+
+
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_a_candidate_cannot_forge_its_score(referee, name):
+    verdict = _verdict(referee, FORGERIES[name])
+    assert verdict.score is None or verdict.score <= 3.8 + 1e-9, (name, verdict)
+    if verdict.score is None:
+        assert not verdict.passed, (name, verdict)
+
+
+def test_eval_stores_scores_and_the_summary_reports_the_best(tmp_path, monkeypatch):
+    monkeypatch.setitem(benchmarks._REGISTRY, "spread-test", SpreadBenchmark())
+    samples = tmp_path / "spread.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": SPREAD.task_id, "solution": code}) + "\n"
+                               for code in (HONEST, MODEST, CROWDED)))
+    store = Store(tmp_path / "s.db")
+    result = evaluate(samples, "spread-test", store, slots=2)
+    suite = summarize(store, result.run_id)["suites"]["base"]
+    assert math.isclose(suite["best_score"], BEST)
+    assert math.isclose(suite["mean_score"], (BEST + 3.8) / 2)
+    assert suite["passed"] == 2
+    write_details(store, result.run_id, tmp_path / "d.jsonl")
+    details = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
+    assert [d.get("score") is not None for d in details] == [True, True, False]
+
+
+def test_a_store_made_before_scores_gets_the_column_and_stays_readable(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the verdicts table as it was before scores
+        conn.executescript("""
+            CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, benchmark TEXT NOT NULL,
+                config_key TEXT NOT NULL, config TEXT NOT NULL, environment TEXT NOT NULL,
+                created REAL NOT NULL, finished REAL);
+            CREATE TABLE verdicts (run_id TEXT NOT NULL, task_id TEXT NOT NULL,
+                sample INTEGER NOT NULL, suite TEXT NOT NULL, status TEXT NOT NULL,
+                tests_passed INTEGER NOT NULL, tests_total INTEGER NOT NULL, first_failure TEXT,
+                stdout TEXT, stderr TEXT, wall_s REAL, cpu_s REAL, max_rss_kb INTEGER,
+                created REAL NOT NULL, PRIMARY KEY (run_id, task_id, sample, suite));
+            INSERT INTO runs VALUES ('r1', 'eval', 'humaneval', 'k', '{}', '{}', 1.0, 2.0);
+            INSERT INTO verdicts VALUES ('r1', 'HumanEval/0', 0, 'base', 'passed', 3, 3, NULL,
+                '', '', 0.1, 0.1, 1000, 1.0);
+        """)
+    store = Store(path)
+    [row] = list(store.verdicts("r1"))
+    assert row["status"] == "passed" and "score" not in row
+    summary = summarize(store, "r1")["suites"]["base"]
+    assert summary["passed"] == 1 and "best_score" not in summary
+    store.close()

@@ -19,8 +19,8 @@ from codecrucible.correctness import scoring
 from codecrucible.correctness.calibrate import TaskTests
 from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, reference_job
+from codecrucible.sandbox.inbox import Inbox
 from codecrucible.sandbox.jobs import Limits
-from codecrucible.sandbox.pool import Inbox
 from codecrucible.sandbox.verdict import how_it_ended, last_line
 
 # The candidate's answer lines that go to the checker, all together; more is the candidate's

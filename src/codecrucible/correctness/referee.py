@@ -21,7 +21,7 @@ from codecrucible.correctness import checking, scoring
 from codecrucible.correctness.calibrate import TaskTests, TimeLimits
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import SandboxPool, jobs
-from codecrucible.sandbox.pool import Inbox
+from codecrucible.sandbox.inbox import Inbox
 
 # A whole program (MTPB, DS-1000) gets at least the 20 s that MTPB's evaluator allows.
 PROGRAM_FLOOR_S = 20.0

@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from codecrucible.correctness import scoring
 from codecrucible.correctness.calibrate import TaskTests
 from codecrucible.records import Problem
-from codecrucible.sandbox import SandboxPool, reference_job
+from codecrucible.sandbox import SandboxPool, jobs, reference_job
 from codecrucible.sandbox.inbox import Inbox
 from codecrucible.sandbox.jobs import Limits
 from codecrucible.sandbox.verdict import how_it_ended, last_line
@@ -37,13 +37,10 @@ def values_job(problem: Problem, limits: Limits, queries: list[list[str]] | None
                code: str | None = None, record: bool = False) -> dict:
     """The job that runs the candidate's side. ``record`` (calibration, reference servers
     only) also notes which parts of a plot the checker reads."""
-    job = {"kind": "values", "figure": bool(problem.metadata.get("plot")),
-           "queries": queries or [], "limits": limits.to_wire()}
-    if code is not None:
-        job["code"] = problem.program({"solution": code})
-    if record and job["figure"]:
-        job["record"] = problem.checker
-    return job
+    figure = bool(problem.metadata.get("plot"))
+    return jobs.values_job(figure, queries or [], limits,
+                           code=None if code is None else problem.program({"solution": code}),
+                           record=problem.checker if record and figure else None)
 
 
 def check_job(problem: Problem, result: dict, code: str, limits: Limits) -> dict | None:
@@ -54,9 +51,8 @@ def check_job(problem: Problem, result: dict, code: str, limits: Limits) -> dict
     if not lines or _error_of(lines[0]) is not None \
             or sum(len(line) for line in lines) > MAX_ANSWER_CHARS:
         return None
-    return reference_job({"kind": "check", "code": problem.checker, "solution": code,
-                          "answers": lines, "figure": bool(problem.metadata.get("plot")),
-                          "limits": limits.to_wire()})
+    return jobs.check_job(problem.checker, code, lines, bool(problem.metadata.get("plot")),
+                          limits)
 
 
 def unchecked(result: dict) -> dict:

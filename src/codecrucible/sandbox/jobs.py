@@ -84,6 +84,30 @@ def profile_job(code: str, entry: str, tests: Sequence[str], limits: Limits, *, 
             "limits": limits.to_wire()}
 
 
+def values_job(figure: bool, queries: Sequence, limits: Limits, *, code: str | None = None,
+               record: str | None = None) -> dict:
+    """Run a program that sends back each test case's result as data (``checked.py``);
+    ``figure``: its results are plots, of which ``queries`` name the parts to send.
+    ``record`` (calibration, reference servers only): the checker whose reads of a plot are
+    noted."""
+    job: dict = {"kind": "values", "figure": figure, "queries": list(queries),
+                 "limits": limits.to_wire()}
+    if code is not None:
+        job["code"] = code
+    if record is not None:
+        job["record"] = record
+    return job
+
+
+def check_job(checker: str, solution: str, answers: Sequence[str], figure: bool,
+              limits: Limits) -> dict:
+    """Judge the answer lines a ``values`` run sent back with a benchmark's ``checker``: a
+    reference job, since the checker holds expected answers."""
+    return reference_job({"kind": "check", "code": checker, "solution": solution,
+                          "answers": list(answers), "figure": figure,
+                          "limits": limits.to_wire()})
+
+
 def script_job(code: str, filename: str, limits: Limits) -> dict:
     """Run a script as ``python filename`` would (``crucible sandbox run``)."""
     return {"kind": "script", "code": code, "filename": filename, "limits": limits.to_wire()}

@@ -24,6 +24,12 @@ class Problem:
     (MTPB); ``"checked"`` runs the candidate's code in ``harness``, which sends back each test
     case's result as data, and the benchmark's own ``checker`` judges those results in a
     process of its own, one the candidate never ran in (DS-1000, see ``checking.py``).
+
+    A ``"score"`` problem is judged by a number, not by expected values: the entry point is
+    called with each input as for ``"calls"``, and the values it returned (as data) go to
+    ``scorer``, a trusted function in the harness (``"module:function"``) that returns the
+    candidate's score, or raises when the values are not a valid answer (``correctness/
+    score.py``). The candidate's process never computes its own score.
     """
 
     task_id: str
@@ -37,11 +43,17 @@ class Problem:
     snippet_oracles: tuple[str | None, ...] | None = None
     atol: float = 0.0
     oracle: str = "exact"
-    check: str = "calls"             # "calls", "last_print" or "checked"
+    check: str = "calls"             # "calls", "last_print", "checked" or "score"
     expected_output: str | None = None  # wire-encoded, for "last_print"
     harness: str | None = None       # the program around SOLUTION_SLOT, for "checked"
     checker: str | None = None       # the program that judges its results, for "checked"
+    scorer: str | None = None        # "module:function" scoring the values, for "score"
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def calls(self) -> bool:
+        """Whether its tests call an entry point (``"calls"`` and ``"score"``)."""
+        return self.check in ("calls", "score")
 
     def program(self, sample: dict) -> str:
         """The whole program a sample stands for: EvalPlus ``solution`` or prompt + completion;
@@ -101,6 +113,7 @@ class Verdict:
     wall_s: float | None = None
     cpu_s: float | None = None
     max_rss_kb: int | None = None
+    score: float | None = None       # a score problem's score, when its values were valid
 
     def __post_init__(self):
         # Its text comes from what a candidate sent back: made valid once, here.

@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
     cpu_s REAL,
     max_rss_kb INTEGER,
     created REAL NOT NULL,
+    score REAL,
     PRIMARY KEY (run_id, task_id, sample, suite)
 );
 CREATE TABLE IF NOT EXISTS scores (
@@ -97,8 +98,11 @@ CREATE INDEX IF NOT EXISTS findings_by_sample ON findings (run_id, task_id, samp
 
 _INSERT_VERDICT = (
     "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
-    " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+# Columns added since the first schema, as (table, column, type): a store made before them
+# gets them on opening (``_migrate``), so old stores stay readable and writable.
+_ADDED_COLUMNS = (("verdicts", "score", "REAL"),)
 
 
 def _overall(verdicts: dict[str, Verdict]) -> str:
@@ -139,8 +143,15 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: not a usable codecrucible store ({err})") from err
+
+    def _migrate(self) -> None:
+        for table, column, kind in _ADDED_COLUMNS:
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -210,7 +221,7 @@ class Store:
             samples.append((run_id, c.task_id, c.sample, final.completion.text, final.code or ""))
             verdicts += [(run_id, c.task_id, c.sample, suite, v.status.value, v.tests_passed,
                           v.tests_total, v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s,
-                          v.max_rss_kb, now) for suite, v in final.verdicts.items()]
+                          v.max_rss_kb, now, v.score) for suite, v in final.verdicts.items()]
         with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO attempts VALUES "
                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts)
@@ -273,7 +284,8 @@ class Store:
         """One transaction for a batch; all suites of a sample land together or not at all."""
         now = time.time()
         rows = [(run_id, task, sample, suite, v.status.value, v.tests_passed, v.tests_total,
-                 v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s, v.max_rss_kb, now)
+                 v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s, v.max_rss_kb, now,
+                 v.score)
                 for task, sample, by_suite in batch for suite, v in by_suite.items()]
         with self._transaction():
             self.db.executemany(_INSERT_VERDICT, rows)
@@ -281,11 +293,20 @@ class Store:
     def verdicts(self, run_id: str) -> Iterator[dict]:
         cursor = self.db.execute(
             "SELECT task_id, sample, suite, status, tests_passed, tests_total, first_failure,"
-            " wall_s, cpu_s, max_rss_kb FROM verdicts WHERE run_id = ?"
+            " wall_s, cpu_s, max_rss_kb, score FROM verdicts WHERE run_id = ?"
             " ORDER BY task_id, sample, suite", (run_id,))
         keys = [d[0] for d in cursor.description]
         for row in cursor:
-            yield dict(zip(keys, row, strict=True))
+            verdict = dict(zip(keys, row, strict=True))
+            if verdict["score"] is None:  # only score problems have one
+                del verdict["score"]
+            yield verdict
+
+    def suite_scores(self, run_id: str, suite: str) -> list[float]:
+        """The scores of a suite's verdicts that have one (score problems)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT score FROM verdicts WHERE run_id = ? AND suite = ? AND score IS NOT NULL",
+            (run_id, suite))]
 
     def candidates(self, run_id: str) -> list[dict]:
         """One row per candidate (task, sample): its verdict per suite and overall, what its

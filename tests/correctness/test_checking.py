@@ -26,7 +26,7 @@ from codecrucible.correctness.calibrate import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.records import Status
 from codecrucible.runs.from_samples import evaluate
-from codecrucible.sandbox import REFERENCES, SandboxError, SandboxPool
+from codecrucible.sandbox import REFERENCES, Limits, SandboxError, SandboxPool
 from codecrucible.store import Store
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -231,7 +231,7 @@ def test_an_answer_too_large_to_check_fails_as_too_large(judge, problems):
     result = {"exit": 0, "frames": [line], "stdout": "", "stderr": ""}
     problem, tests = judge.problems["DS1000/0"], judge.tests["DS1000/0"]
     verdict = judge._checks().verdicts(problem, tests, result, "result = df",
-                                       judge.templates["DS1000/0"]["limits"]).result()["base"]
+                                       judge.limits["DS1000/0"]).result()["base"]
     assert verdict.status is Status.FAILED
     assert "larger than the checker takes" in verdict.first_failure
 
@@ -281,11 +281,11 @@ def test_the_plot_checker_reads_only_what_the_candidate_answered(judge):
 # ------------------------------------------------------------------ where each side runs
 def test_checks_run_only_on_reference_servers_and_candidates_only_on_candidate_servers(problems):
     problem = problems["DS1000/0"]
-    values = checking.values_job(problem, {"wall_s": 5}, code="result = df")
+    values = checking.values_job(problem, Limits(wall_s=5), code="result = df")
     assert "reference" not in values and "record" not in values
     assert "generate_ans" not in values["code"] and "exec_test" not in values["code"]
     check = checking.check_job(problem, {"frames": ['[0,{"d":[["result",1]]},null,0]']},
-                               "result = df", {"wall_s": 5})
+                               "result = df", Limits(wall_s=5))
     assert check["reference"] is True and "generate_ans" in check["code"]
     with SandboxPool(1) as candidates:
         with pytest.raises(SandboxError, match="cannot run on a server for candidates"):

@@ -20,22 +20,23 @@ def run(
 
     Example: crucible sandbox run untrusted.py --timeout 5 --memory 512M
     """
-    from codecrucible.sandbox import ForkServer, SandboxError
+    from codecrucible.sandbox import ForkServer, Limits, SandboxError
+    from codecrucible.sandbox.jobs import script_job
     from codecrucible.sandbox.verdict import script_verdict
     try:
         code = file.read_text()
     except (OSError, UnicodeDecodeError) as err:
         fail(f"{file}: cannot be read ({err})")
-    limits = {"wall_s": timeout, "load_s": timeout, "cpu_s": max(1, int(timeout)),
-              "memory_mb": megabytes(memory), "output_bytes": megabytes(output) << 20}
+    limits = Limits(wall_s=timeout, load_s=timeout, cpu_s=max(1, int(timeout)),
+                    memory_mb=megabytes(memory), output_bytes=megabytes(output) << 20,
+                    result_bytes=None)
     server = ForkServer()
     try:
-        result = server.run({"kind": "script", "code": code, "filename": str(file),
-                             "limits": limits})
+        result = server.run(script_job(code, str(file), limits))
     except SandboxError as err:
         fail(str(err))
     finally:
         server.close()
-    verdict = script_verdict(result, limits)
+    verdict = script_verdict(result, limits.to_wire())
     out.print_json(json.dumps(verdict))
     raise typer.Exit(0 if verdict["status"] == "passed" else 1)

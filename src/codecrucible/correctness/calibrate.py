@@ -19,12 +19,12 @@ from pathlib import Path
 
 from codecrucible.files import cache_dir
 from codecrucible.records import Problem
-from codecrucible.sandbox import SandboxPool, reference_job, wire
+from codecrucible.sandbox import SandboxPool, jobs, reference_job, wire
 from codecrucible.sandbox.verdict import last_line
 
 VERSION = 6
-_REFERENCE_LIMITS = {"wall_s": 300, "load_s": 300, "cpu_s": 300, "memory_mb": 2048,
-                     "output_bytes": 1 << 20, "result_bytes": 512 << 20}
+_REFERENCE_LIMITS = jobs.Limits(wall_s=300, load_s=300, cpu_s=300, memory_mb=2048,
+                                result_bytes=512 << 20)
 
 
 @dataclass(frozen=True)
@@ -134,22 +134,21 @@ def _given_answer(problem: Problem) -> TaskTests:
 
 
 def _reference_job(problem: Problem) -> dict:
-    if problem.check != "calls":
-        return {"kind": "program", "answer": problem.check,
-                "code": problem.program({"solution": problem.reference}),
-                "limits": _REFERENCE_LIMITS}
+    if not problem.calls:
+        return jobs.program_job(problem.check, _REFERENCE_LIMITS,
+                                code=problem.program({"solution": problem.reference}))
     if problem.inputs is not None:
         tests = [wire.dumps(args) for suite in problem.inputs.values() for args in suite]
-        return {"kind": "calls", "code": problem.reference, "entry": problem.entry_point,
-                "tests": tests, "timed": True, "oracle": problem.oracle,
-                "limits": _REFERENCE_LIMITS}
-    return {"kind": "record", "code": problem.reference, "entry": problem.entry_point,
-            "snippets": list(problem.snippets), "limits": _REFERENCE_LIMITS}
+        return jobs.calls_job(problem.entry_point, tests, _REFERENCE_LIMITS,
+                              code=problem.reference, oracle=problem.oracle, timed=True)
+    return jobs.record_job(problem.reference, problem.entry_point, problem.snippets,
+                           _REFERENCE_LIMITS)
+
 
 
 def _task_tests(problem: Problem, result: dict) -> TaskTests:
     failure = _reference_failure(result)
-    if problem.check != "calls":
+    if not problem.calls:
         if failure:
             return TaskTests({}, [], [], [], None, error=failure)
         # What the reference printed is the expected answer.

@@ -18,8 +18,9 @@ from concurrent.futures import Future
 from codecrucible.correctness import scoring
 from codecrucible.correctness.calibrate import TaskTests
 from codecrucible.records import Problem
-from codecrucible.sandbox import SandboxPool, reference_job
-from codecrucible.sandbox.pool import Inbox
+from codecrucible.sandbox import SandboxPool, jobs, reference_job
+from codecrucible.sandbox.inbox import Inbox
+from codecrucible.sandbox.jobs import Limits
 from codecrucible.sandbox.verdict import how_it_ended, last_line
 
 # The candidate's answer lines that go to the checker, all together; more is the candidate's
@@ -32,20 +33,17 @@ def is_checked(problem: Problem) -> bool:
     return problem.check == "checked"
 
 
-def values_job(problem: Problem, limits: dict, queries: list[list[str]] | None = None,
+def values_job(problem: Problem, limits: Limits, queries: list[list[str]] | None = None,
                code: str | None = None, record: bool = False) -> dict:
     """The job that runs the candidate's side. ``record`` (calibration, reference servers
     only) also notes which parts of a plot the checker reads."""
-    job = {"kind": "values", "figure": bool(problem.metadata.get("plot")),
-           "queries": queries or [], "limits": limits}
-    if code is not None:
-        job["code"] = problem.program({"solution": code})
-    if record and job["figure"]:
-        job["record"] = problem.checker
-    return job
+    figure = bool(problem.metadata.get("plot"))
+    return jobs.values_job(figure, queries or [], limits,
+                           code=None if code is None else problem.program({"solution": code}),
+                           record=problem.checker if record and figure else None)
 
 
-def check_job(problem: Problem, result: dict, code: str, limits: dict) -> dict | None:
+def check_job(problem: Problem, result: dict, code: str, limits: Limits) -> dict | None:
     """The reference job that judges a candidate's ``values`` result, or None when there is
     nothing to judge: the run answered no case with a value, or sent more than the checker
     takes. The candidate's lines go as they came: the checker reads them defensively."""
@@ -53,9 +51,8 @@ def check_job(problem: Problem, result: dict, code: str, limits: dict) -> dict |
     if not lines or _error_of(lines[0]) is not None \
             or sum(len(line) for line in lines) > MAX_ANSWER_CHARS:
         return None
-    return reference_job({"kind": "check", "code": problem.checker, "solution": code,
-                          "answers": lines, "figure": bool(problem.metadata.get("plot")),
-                          "limits": limits})
+    return jobs.check_job(problem.checker, code, lines, bool(problem.metadata.get("plot")),
+                          limits)
 
 
 def unchecked(result: dict) -> dict:
@@ -99,7 +96,7 @@ def merged(candidate: dict, checker: dict, answered: int) -> dict:
     return result
 
 
-def calibrated(problems: list[Problem], pool: SandboxPool, limits: dict
+def calibrated(problems: list[Problem], pool: SandboxPool, limits: Limits
                ) -> Iterator[tuple[Problem, TaskTests]]:
     """Each reference solution through the two steps a candidate takes, on reference servers:
     its results (noting what the checker reads of a plot), then the checker on them. A
@@ -178,11 +175,11 @@ class Checker:
         return future
 
     def verdicts(self, problem: Problem, tests: TaskTests, result: dict, code: str,
-                 limits: dict) -> Future:
+                 limits: Limits) -> Future:
         """Verdicts per suite for a candidate's ``values`` result, from the checker's answers."""
         out: Future = Future()
         job = check_job(problem, result, code, limits)
-        cpu = limits.get("cpu_s")
+        cpu = limits.cpu_s
         if job is None:
             out.set_result(scoring.verdicts(unchecked(result), tests, problem, cpu))
             return out

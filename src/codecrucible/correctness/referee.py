@@ -1,57 +1,62 @@
-"""Judging candidates while they are still being generated.
+"""The referee: the one path from a program to its verdicts, for every engine.
 
-``Referee`` owns a sandbox pool running in a thread of its own. Strategies, in any thread, hand it
-a candidate and get a future for its verdicts per suite; the pool keeps every server busy and
-stops a run at its first wrong answer, exactly as ``crucible eval`` does. Work that runs a
-reference solution goes to ``references``, a pool whose servers never fork a candidate: a
-problem judged by its benchmark's own checker (DS-1000) is judged there, from the results the
-candidate's run sent back (``checking.py``), and so is a reference's profile.
+``crucible run`` (strategies, in any thread), ``crucible eval`` (a samples file) and ``crucible
+judge`` (one program) all hand programs to ``Referee.submit`` and get a future for their
+verdicts per suite. The referee owns a sandbox pool driven by a thread of its own, which keeps
+every server busy and stops a run at its first wrong answer unless told to run every test.
+Work that runs a reference solution goes to ``references``, a pool whose servers never fork a
+candidate: a problem judged by its benchmark's own checker (DS-1000) is judged there, from the
+results the candidate's run sent back (``checking.py``), and so is a reference's profile.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 
 from codecrucible.correctness import checking, scoring
 from codecrucible.correctness.calibrate import TaskTests, TimeLimits
 from codecrucible.records import Problem, Status, Verdict
-from codecrucible.sandbox import SandboxPool
-from codecrucible.sandbox.pool import Inbox
+from codecrucible.sandbox import SandboxPool, jobs
+from codecrucible.sandbox.inbox import Inbox
 
 # A whole program (MTPB, DS-1000) gets at least the 20 s that MTPB's evaluator allows.
 PROGRAM_FLOOR_S = 20.0
+NO_USABLE_CODE = "the answer holds no usable code"
+
+# What ``submit`` takes: a program's code, or a sample's fields as ``Problem.program`` reads
+# them (``{"solution": ...}`` or ``{"completion": ...}``); None when there is no code.
+Answer = str | Mapping[str, str | None] | None
+
+
+def task_limits(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int
+                ) -> jobs.Limits:
+    """What one candidate's run of ``problem`` may use, from its calibrated tests."""
+    if problem.calls:
+        wall = limits.load_s + sum(limits.per_test(tests))
+        return jobs.Limits.timed(wall, limits.load_s, memory_mb)
+    wall = max(PROGRAM_FLOOR_S, limits.load_s + limits.multiple * sum(tests.ref_s))
+    return jobs.Limits.timed(wall, wall, memory_mb)
 
 
 def job_template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
-    if problem.check != "calls":
-        wall = max(PROGRAM_FLOOR_S, limits.load_s + limits.multiple * sum(tests.ref_s))
-        program_limits = {"wall_s": wall, "load_s": wall, "cpu_s": math.ceil(wall) + 1,
-                          "memory_mb": memory_mb, "output_bytes": 1 << 20,
-                          "result_bytes": 64 << 20}
-        if checking.is_checked(problem):
-            # What the checker reads of each case's plot, recorded at calibration.
-            queries = [json.loads(a) for a in tests.args[:problem.metadata.get("cases", 0)]]
-            return checking.values_job(problem, program_limits, queries)
-        return {"kind": "program", "answer": problem.check, "limits": program_limits}
-    per_test = limits.per_test(tests)
-    wall = limits.load_s + sum(per_test)
-    return {"kind": "calls", "entry": problem.entry_point, "tests": tests.args,
-            "test_limits": per_test, "oracle": problem.oracle,
-            "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
-                       "memory_mb": memory_mb, "output_bytes": 1 << 20,
-                       "result_bytes": 64 << 20}}
+    """The parts of a candidate's job that every sample of ``problem`` shares."""
+    run_limits = task_limits(problem, tests, limits, memory_mb)
+    if checking.is_checked(problem):
+        # What the checker reads of each case's plot, recorded at calibration.
+        queries = [json.loads(a) for a in tests.args[:problem.metadata.get("cases", 0)]]
+        return checking.values_job(problem, run_limits, queries)
+    if problem.calls:
+        return jobs.calls_job(problem.entry_point, tests.args, run_limits,
+                              oracle=problem.oracle, test_limits=limits.per_test(tests),
+                              whole_values=problem.check == "score")
+    return jobs.program_job(problem.check, run_limits)
 
 
-def candidate_job(task_id: str, template: dict, code: str) -> dict:
-    """The sandbox job for one candidate's whole program."""
-    return {"template": task_id, "template_body": template, "code": code}
-
-
-def no_code_verdicts(tests: TaskTests, why: str = "the answer holds no usable code"
-                     ) -> dict[str, Verdict]:
+def no_code_verdicts(tests: TaskTests, why: str = NO_USABLE_CODE) -> dict[str, Verdict]:
     return {suite: Verdict(Status.NO_CODE, 0, n, why) for suite, n in tests.suites.items()}
 
 
@@ -60,18 +65,36 @@ def unjudgeable_verdicts(tests: TaskTests) -> dict[str, Verdict]:
             for suite, n in (tests.suites or {"base": 0}).items()}
 
 
+@dataclass
+class _Pending:
+    """A job in the pool: whose it is and what its verdict needs once it is back."""
+
+    future: Future
+    task_id: str | None = None        # None: a raw job, whose result is the answer
+    slot_code: str | None = None      # the code a checker judges (checked problems)
+    scoring: scoring.Scoring | None = None
+
+
 class Referee:
+    """Judges programs on calibrated tasks in the sandbox; see the module docstring.
+
+    ``fail_fast`` stops a run at its first wrong answer (``crucible eval --all-tests`` runs
+    every test instead); ``no_code`` is the reason given when an answer holds no code.
+    """
+
     def __init__(self, problems: dict[str, Problem], tests: dict[str, TaskTests],
                  pool: SandboxPool, limits: TimeLimits, memory_mb: int = 1024,
-                 references: SandboxPool | None = None):
+                 references: SandboxPool | None = None, *, fail_fast: bool = True,
+                 no_code: str = NO_USABLE_CODE):
         self.problems, self.tests = problems, tests
         self.references = references
+        self.fail_fast, self.no_code = fail_fast, no_code
         self.templates = {task: job_template(problems[task], t, limits, memory_mb)
                           for task, t in tests.items() if not t.error}
+        self.limits = {task: task_limits(problems[task], t, limits, memory_mb)
+                       for task, t in tests.items() if not t.error}
         self._inbox = Inbox()
-        self._scorings: dict[int, scoring.Scoring] = {}
-        self._futures: dict[int, tuple[str | None, Future, TaskTests | None]] = {}
-        self._codes: dict[int, str] = {}  # the slot code of checked candidates, for the checker
+        self._pending: dict[int, _Pending] = {}
         self._checker: checking.Checker | None = None
         self._next = 0
         self._lock = threading.Lock()
@@ -79,39 +102,44 @@ class Referee:
         self._thread = threading.Thread(target=self._serve, name="referee", daemon=True)
         self._thread.start()
 
-    def submit(self, task_id: str, code: str | None) -> Future:
-        """Verdicts per suite for ``code`` on ``task_id``; ``None`` means the model wrote none."""
+    def submit(self, task_id: str, code: Answer) -> Future[dict[str, Verdict]]:
+        """Verdicts per suite for ``code`` on ``task_id``: a program, or a sample's fields
+        (``Answer``); ``None`` or blank code means there is none."""
         future: Future = Future()
         tests = self.tests[task_id]
+        fields = {"solution": code} if isinstance(code, str) else code
+        slot = Problem.slot_code(fields) if fields is not None else ""
         if tests.error:
             future.set_result(unjudgeable_verdicts(tests))
-        elif code is None or not code.strip():
-            future.set_result(no_code_verdicts(tests))
+        elif not slot.strip():
+            future.set_result(no_code_verdicts(tests, self.no_code))
         else:
             problem = self.problems[task_id]
-            job = candidate_job(task_id, self.templates[task_id],
-                                problem.program({"solution": code}))
-            with self._lock:
-                key, self._next = self._next, self._next + 1
-                self._futures[key] = (task_id, future, tests)
-                if checking.is_checked(problem):
-                    self._codes[key] = code
-            self._inbox.put(key, job)
+            pending = _Pending(future, task_id)
+            if checking.is_checked(problem):
+                pending.slot_code = slot
+            else:
+                pending.scoring = scoring.Scoring(tests, problem, fail_fast=self.fail_fast)
+            self._put(pending, jobs.candidate_job(task_id, self.templates[task_id],
+                                                  problem.program(fields)))
         return future
 
     def run(self, job: dict) -> Future:
         """The raw sandbox result of any job (a profile, say), through the same pool."""
         future: Future = Future()
-        with self._lock:
-            key, self._next = self._next, self._next + 1
-            self._futures[key] = (None, future, None)
-        self._inbox.put(key, job)
+        self._put(_Pending(future), job)
         return future
 
     def reference(self, job: dict) -> Future:
         """The raw result of a reference job, on the reference pool (through the thread that
         drives it, so that checks and these never share it from two threads)."""
         return self._checks().run(job)
+
+    def _put(self, pending: _Pending, job: dict) -> None:
+        with self._lock:
+            key, self._next = self._next, self._next + 1
+            self._pending[key] = pending
+        self._inbox.put(key, job)
 
     def _checks(self) -> checking.Checker:
         with self._lock:
@@ -121,52 +149,55 @@ class Referee:
                 self._checker = checking.Checker(self.references)
             return self._checker
 
-    def _scoring(self, key: int) -> scoring.Scoring:
-        """The answers of job ``key`` scored so far, kept while its run streams."""
-        if key not in self._scorings:
-            task_id, _, tests = self._futures[key]
-            self._scorings[key] = scoring.Scoring(tests, self.problems[task_id], fail_fast=True)
-        return self._scorings[key]
+    def _watch(self, key: int, lines: list[str]) -> bool:
+        """Whether to stop job ``key`` now: at a wrong answer, failing fast. A raw job runs
+        to its end; a checked one's lines are data for its checker, not answers."""
+        answers = self._pending[key].scoring
+        return answers is not None and answers.feed(lines) and self.fail_fast
 
     def _serve(self) -> None:
-        def watch(key, lines):
-            if self._futures[key][0] is None or key in self._codes:
-                return False  # a raw job runs to its end; a checked one's lines are data
-            return self._scoring(key).feed(lines)
-
         try:
-            for key, result in self._pool.imap(self._inbox, watch):
+            for key, result in self._pool.imap(self._inbox, self._watch):
                 with self._lock:
-                    task_id, future, tests = self._futures.pop(key)
-                    code = self._codes.pop(key, None)
-                answers = self._scorings.pop(key, None)
-                if task_id is None:
-                    future.set_result(result)
-                    continue
+                    pending = self._pending.pop(key)
                 try:
-                    problem = self.problems[task_id]
-                    limits = self.templates[task_id]["limits"]
-                    if code is not None:
-                        _chain(self._checks().verdicts(problem, tests, result, code, limits),
-                               future)
-                    else:
-                        future.set_result(scoring.verdicts(result, tests, problem,
-                                                         limits["cpu_s"], answers))
-                except Exception as err:  # never leave a strategy waiting forever
-                    future.set_exception(err)
+                    self._settle(pending, result)
+                except Exception as err:  # never leave a caller waiting forever
+                    pending.future.set_exception(err)
         except Exception as err:
-            with self._lock:
-                waiting = list(self._futures.values())
-                self._futures.clear()
-            for _, future, _ in waiting:
-                future.set_exception(err)
+            self._fail_waiting(err)
 
-    def close(self) -> None:
-        self._inbox.close()
+    def _settle(self, pending: _Pending, result: dict) -> None:
+        if pending.task_id is None:
+            pending.future.set_result(result)
+            return
+        problem, tests = self.problems[pending.task_id], self.tests[pending.task_id]
+        limits = self.limits[pending.task_id]
+        if pending.slot_code is not None:
+            _chain(self._checks().verdicts(problem, tests, result, pending.slot_code, limits),
+                   pending.future)
+        else:
+            pending.future.set_result(scoring.verdicts(result, tests, problem, limits.cpu_s,
+                                                       pending.scoring))
+
+    def _fail_waiting(self, err: BaseException) -> None:
+        with self._lock:
+            waiting = list(self._pending.values())
+            self._pending.clear()
+        for pending in waiting:
+            pending.future.set_exception(err)
+
+    def close(self, wait: bool = True) -> None:
+        """Once every job handed over is judged; or, not ``wait``ing (Ctrl-C), now: jobs not
+        started are dropped, running ones killed, and their futures never resolve."""
+        if wait:
+            self._inbox.close()
+        else:
+            self._inbox.abandon()
         self._thread.join()
         self._inbox.release()
-        if self._checker is not None:  # after the judge's thread: it hands checks over
-            self._checker.close()
+        if self._checker is not None:  # after the referee's thread: it hands checks over
+            self._checker.close(wait)
 
 
 def _chain(source: Future, target: Future) -> None:

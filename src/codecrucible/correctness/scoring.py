@@ -6,7 +6,7 @@ expected answer, so the only way to have a test marked as passed is to return th
 
 from __future__ import annotations
 
-from codecrucible.correctness import oracle
+from codecrucible.correctness import oracle, score
 from codecrucible.correctness.calibrate import TaskTests
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import wire
@@ -58,7 +58,10 @@ def _outcome(line: str, index: int, tests: TaskTests, problem: Problem) -> str:
         if got_index != index:
             return "bad frame"
         if exc is not None:
-            return "ok" if exc == expected_exc else f"raised {str(exc)[:80]}"
+            return "ok" if exc == expected_exc and problem.check != "score" \
+                else f"raised {str(exc)[:80]}"
+        if problem.check == "score":
+            return "ok"  # a value came back: the scorer judges it (``score.py``)
         if expected_exc is not None:
             return f"did not raise {expected_exc}"
         kind = (tests.oracles[index] if tests.oracles else None) or problem.oracle
@@ -109,7 +112,7 @@ def verdicts(result: dict, tests: TaskTests, problem: Problem,
         if status is not Status.PASSED and earlier_failed is None:
             earlier_failed = verdict
         out[suite] = verdict
-    return out
+    return score.scored(out, result, tests, problem) if problem.check == "score" else out
 
 
 def _cause(result: dict, cpu_limit: float | None) -> Status:
@@ -125,7 +128,7 @@ def _describe(index: int, what: str, result: dict, tests: TaskTests, suite: str,
               check: str = "calls") -> str:
     if check == "checked":
         return _describe_checked(index, what, result, tests)
-    if check != "calls":
+    if check not in ("calls", "score"):
         return _describe_program(what, result, tests)
     if what != "wrong":
         return f"{suite} test {index}: {what}"

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 from codecrucible.correctness.calibrate import TaskTests, TimeLimits
 from codecrucible.records import Problem
-from codecrucible.sandbox import counters, reference_job, wire
+from codecrucible.sandbox import counters, jobs, reference_job, wire
 
 INPUTS = 5
 REPEAT = 5
@@ -95,12 +95,9 @@ def profile_job(problem: Problem, inputs: list[str], code: str, limits: TimeLimi
     windows.append(windows[-1] if windows else 1.0)  # the traced call's own window
     windows.insert(0, 1.0)  # the line naming the metric, sent before the first call
     wall = limits.load_s + sum(windows)
-    return {"kind": "profile", "code": code, "entry": problem.entry_point, "counter": event,
-            "tests": inputs, "repeat": REPEAT,
-            "test_limits": windows,
-            "limits": {"wall_s": wall, "load_s": limits.load_s, "cpu_s": math.ceil(wall) + 1,
-                       "memory_mb": memory_mb, "output_bytes": 1 << 20,
-                       "result_bytes": 1 << 20}}
+    return jobs.profile_job(code, problem.entry_point, inputs,
+                            jobs.Limits.timed(wall, limits.load_s, memory_mb, 1 << 20),
+                            counter=event, repeat=REPEAT, test_limits=windows)
 
 
 def measurements(result: dict) -> Measured | None:

@@ -29,6 +29,7 @@ def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> d
                                    **{f"pass@{k}": pass_at_k(n, c, k) for k in chosen}}
                             for task, (n, c) in sorted(counts.items(), key=_task_order)},
         }
+        suites[suite].update(_scores(store.suite_scores(run_id, suite)))
     groups = run["environment"].get("groups") or {}
     for suite in suites.values():
         suite["groups"] = {dimension: by_group(suite["per_problem"], members)
@@ -50,6 +51,13 @@ def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> d
     if scores:
         summary["judges"] = judge_summary(scores, store.passed_samples(run_id))
     return summary
+
+
+def _scores(scores: list[float]) -> dict[str, float]:
+    """The best and mean score of a suite's verdicts, where problems are judged by a score."""
+    if not scores:
+        return {}
+    return {"best_score": max(scores), "mean_score": sum(scores) / len(scores)}
 
 
 def candidate_rows(store: Store, run: dict) -> tuple[list[dict], str | None]:

@@ -1,11 +1,11 @@
 """``crucible eval``: judge a sample file on a benchmark, resumably.
 
 Samples are matched to problems, the problems' tests are calibrated (cached), and every sample
-runs once in the sandbox against all suites; each batch of verdicts is committed as it
-arrives. A problem judged by its benchmark's own checker (DS-1000) is judged on the
-reference pool from the results the sample's run sent back (``checking.py``), while the next
-samples run. ``resume`` picks up the latest run with the same inputs and configuration and judges
-only what it lacks.
+goes to the referee (``correctness/referee.py``, the one path to a verdict), which runs it once
+in the sandbox against all suites; each batch of verdicts is committed as it arrives. A problem
+judged by its benchmark's own checker (DS-1000) is judged on the reference pool from the
+results the sample's run sent back (``checking.py``), while the next samples run. ``resume``
+picks up the latest run with the same inputs and configuration and judges only what it lacks.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from codecrucible import benchmarks
 from codecrucible.benchmarks.data import DataError
-from codecrucible.correctness import calibrate, checking, scoring
+from codecrucible.correctness import calibrate, checking
 from codecrucible.correctness.calibrate import TaskTests, TimeLimits
-from codecrucible.correctness.referee import candidate_job, job_template, no_code_verdicts
+from codecrucible.correctness.referee import Referee
 from codecrucible.files import sha256_of
 from codecrucible.records import Verdict
 from codecrucible.runs.fingerprint import fingerprint
@@ -32,6 +32,7 @@ from codecrucible.store import Store
 
 _BATCH_SECONDS = 0.5
 _BATCH_SIZE = 64
+NO_CODE = "the sample holds no code"
 
 
 @dataclass(frozen=True)
@@ -134,74 +135,25 @@ def _judge(samples: list[Sample], problems: dict, tests: dict[str, TaskTests],
         s.fields)) for s in pending))
     progress.phase("judging", len(pending))
     writer = _BatchWriter(store, run_id)
-    templates = {task: job_template(problems[task], t, limits, memory_mb)
-                 for task, t in tests.items() if not t.error}
-    runnable = []
-    for sample in pending:
-        early = _without_running(tests[sample.task_id], sample)
-        if early is not None:
-            writer.add(sample, early)
-            progress.advance(False)
-        else:
-            job = candidate_job(sample.task_id, templates[sample.task_id],
-                                problems[sample.task_id].program(sample.fields))
-            runnable.append((sample, job))
-    scorings: dict[tuple[str, int], scoring.Scoring] = {}
-
-    def scoring_of(sample: Sample) -> scoring.Scoring:
-        key = (sample.task_id, sample.index)
-        if key not in scorings:
-            scorings[key] = scoring.Scoring(tests[sample.task_id], problems[sample.task_id],
-                                          fail_fast=not all_tests)
-        return scorings[key]
-
-    def watch(sample: Sample, lines: list[str]) -> bool:
-        if checking.is_checked(problems[sample.task_id]):
-            return False  # its lines are results for the checker, not answers to score
-        return scoring_of(sample).feed(lines) and not all_tests
-
-    def write(sample: Sample, by_suite: dict[str, Verdict]) -> None:
-        writer.add(sample, by_suite)
-        progress.advance(all(v.passed for v in by_suite.values()))
-
-    checker = checking.Checker(references) if references is not None else None
-    checks: list[tuple[Sample, Future]] = []  # checked samples whose checker is running
+    referee = Referee(problems, tests, pool, limits, memory_mb, references,
+                      fail_fast=not all_tests, no_code=NO_CODE)
     try:
-        for sample, result in pool.imap(runnable, watch):
-            problem = problems[sample.task_id]
-            task_limits = templates[sample.task_id]["limits"]
-            if checker is not None and checking.is_checked(problem):
-                checks.append((sample, checker.verdicts(
-                    problem, tests[sample.task_id], result, problem.slot_code(sample.fields),
-                    task_limits)))
-            else:
-                write(sample, scoring.verdicts(result, tests[sample.task_id], problem,
-                                             task_limits["cpu_s"],
-                                             scorings.pop((sample.task_id, sample.index), None)))
-            while checks and checks[0][1].done():
-                write(checks[0][0], checks.pop(0)[1].result())
-        for sample, verdicts in checks:
-            write(sample, verdicts.result())
+        futures = {referee.submit(s.task_id, s.fields): s for s in pending}
+        for future in as_completed(futures):
+            by_suite = future.result()
+            writer.add(futures[future], by_suite)
+            progress.advance(all(v.passed for v in by_suite.values()))
     except BaseException:
-        if checker is not None:
-            checker.close(wait=False)  # Ctrl-C: what is still being checked is judged on resume
+        referee.close(wait=False)  # Ctrl-C: what is still being judged is judged on resume
         raise
     finally:
         writer.flush()  # on Ctrl-C too: every verdict judged so far is kept
-    if checker is not None:
-        checker.close()
+    referee.close()
     return len(pending), len(done)
 
 
 def _data_key(bench) -> str:
     return calibrate.data_key(*(spec.sha256 for spec in bench.files))
-
-
-def _without_running(tests: TaskTests, sample: Sample) -> dict[str, Verdict] | None:
-    """Verdicts that need no execution: an empty answer."""
-    if not sample.raw().strip():
-        return no_code_verdicts(tests, "the sample holds no code")
-    return None
 
 
 class _BatchWriter:

@@ -1,5 +1,6 @@
 """Running untrusted code: fork servers with OS-level isolation layers (see server.py)."""
 
+from codecrucible.sandbox.jobs import Limits, reference_job
 from codecrucible.sandbox.pool import (
     CANDIDATES,
     REFERENCES,
@@ -7,8 +8,7 @@ from codecrucible.sandbox.pool import (
     SandboxConfig,
     SandboxError,
     SandboxPool,
-    reference_job,
 )
 
-__all__ = ["CANDIDATES", "REFERENCES", "ForkServer", "SandboxConfig", "SandboxError",
+__all__ = ["CANDIDATES", "REFERENCES", "ForkServer", "Limits", "SandboxConfig", "SandboxError",
            "SandboxPool", "reference_job"]

@@ -29,12 +29,12 @@ import collections
 import datetime
 import decimal
 import fractions
-import importlib
 import json
 import re
 import sys
 
-from codecrucible.sandbox import datawire_pandas
+from codecrucible.sandbox import datawire_libraries, datawire_pandas
+from codecrucible.sandbox.datawire_errors import Malformed, Unserializable
 
 MAX_TEXT = 32 << 20       # characters of one encoded value
 MAX_DEPTH = 48            # nesting of containers and library values
@@ -42,20 +42,6 @@ MAX_ITEMS = 4_000_000     # decoded objects (and array bytes / 64) over a whole 
 # Dtypes that carry nothing but numbers, booleans, times or fixed-width text.
 _DTYPE = re.compile(r"[<>|=](b1|[iu][1248]|f(2|4|8|16)|c(8|16|32)"
                     r"|[Mm]8(\[(ns|us|ms|s|m|h|D|W|M|Y)\])?|U\d{1,5}|S\d{1,5})|\|O")
-_SPARSE = ("csr", "csc", "coo", "lil", "dok", "bsr", "dia")
-# Where a scipy.stats result type may come from, and the torch optimizers a result may be.
-_STATS_MODULES = ("scipy.stats._stats_py", "scipy.stats._morestats", "scipy.stats._mstats_basic",
-                  "scipy.stats._stats_mstats_common", "scipy.stats._hypotests")
-_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "RMSprop", "Rprop",
-               "ASGD", "NAdam", "RAdam")
-
-
-class Unserializable(TypeError):
-    """A value of a type that cannot cross (class instances, subclasses, generators...)."""
-
-
-class Malformed(ValueError):
-    """Encoded text that is not a value this module writes."""
 
 
 # ------------------------------------------------------------------ encoding (sender's side)
@@ -131,6 +117,15 @@ class _Encoder:
     def _pandas(self, value, kind, depth):
         return datawire_pandas.encode(self, value, kind, depth)
 
+    def _scipy(self, value, kind, depth):
+        return datawire_libraries.encode_scipy(self, value, kind, depth)
+
+    def _torch(self, value, kind, depth):
+        return datawire_libraries.encode_torch(self, value, kind, depth)
+
+    def _tensorflow(self, value, kind, depth):
+        return datawire_libraries.encode_tensorflow(self, value, kind, depth)
+
     def _datetime(self, value, kind, depth):
         if kind in (datetime.datetime, datetime.time) and value.tzinfo is not None:
             offset = value.utcoffset()
@@ -158,73 +153,6 @@ class _Encoder:
             return {"fr": [self.encode(value.numerator, depth),
                            self.encode(value.denominator, depth)]}
         return None
-
-    def _scipy(self, value, kind, depth):
-        if kind.__module__ in _STATS_MODULES and kind.__mro__[1:] == (tuple, object) \
-                and hasattr(kind, "_fields"):
-            extra = getattr(kind, "_extra_fields", ())
-            return {"sb": {"module": kind.__module__, "kind": kind.__name__,
-                           "items": [self.encode(v, depth) for v in tuple.__iter__(value)],
-                           "extra": [self.encode(getattr(value, f), depth) for f in extra]}}
-        sparse = sys.modules.get("scipy.sparse")
-        if sparse is None or kind.__module__.split(".")[:2] != ["scipy", "sparse"]:
-            return None
-        name = kind.__name__
-        fmt = name.split("_")[0]
-        if fmt not in _SPARSE or name not in (f"{fmt}_matrix", f"{fmt}_array") \
-                or getattr(sparse, name, None) is not kind:
-            return None
-        coo = value.tocoo() if fmt not in ("csr", "csc") else value
-        parts = {"kind": name, "shape": list(value.shape)}
-        if fmt in ("csr", "csc"):
-            parts |= {"data": self.array(coo.data, depth),
-                      "indices": self.array(coo.indices, depth),
-                      "indptr": self.array(coo.indptr, depth)}
-        else:
-            parts |= {"data": self.array(coo.data, depth), "row": self.array(coo.row, depth),
-                      "col": self.array(coo.col, depth)}
-        return {"sp": parts}
-
-    def _torch(self, value, kind, depth):
-        torch = sys.modules["torch"]
-        if kind is torch.Size:
-            return {"t": [self.encode(int(v), depth) for v in value]}
-        if kind is torch.dtype:
-            return {"pdt": str(value).removeprefix("torch.")}
-        if kind.__name__ in _OPTIMIZERS and kind is getattr(torch.optim, kind.__name__, None):
-            groups = [{k: v for k, v in group.items() if k != "params"} | {
-                "params": list(group["params"])} for group in value.param_groups]
-            return {"po": {"kind": kind.__name__, "defaults": self.encode(dict(value.defaults),
-                                                                          depth),
-                           "groups": self.encode(groups, depth)}}
-        if kind not in (torch.Tensor, torch.nn.Parameter):
-            return None
-        tensor = value.detach().cpu()
-        name = str(tensor.dtype).removeprefix("torch.")
-        if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16; float32 holds it exactly
-            tensor = tensor.to(torch.float32)
-        return {"pt": {"dtype": name, "array": self.array(tensor.numpy(), depth),
-                       "grad": bool(value.requires_grad),
-                       "parameter": kind is torch.nn.Parameter}}
-
-    def _tensorflow(self, value, kind, depth):
-        tf = sys.modules["tensorflow"]
-        variable = isinstance(value, tf.Variable)
-        if not (kind is type(tf.constant(0)) or (variable and kind.__name__ in (
-                "ResourceVariable", "UninitializedVariable"))):
-            return None
-        if value.dtype.name not in _TF_DTYPES:
-            raise Unserializable(f"TensorFlow dtype {value.dtype.name}")
-        array = value.numpy()
-        if type(array) is not sys.modules["numpy"].ndarray:  # a scalar tensor
-            array = sys.modules["numpy"].asarray(array)
-        return {"tf": {"dtype": value.dtype.name, "array": self.array(array, depth),
-                       "variable": variable}}
-
-
-_TF_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-              "float16", "float32", "float64", "complex64", "complex128", "string", "bfloat16")
-
 
 # ------------------------------------------------------------------ decoding (checker's side)
 def loads(text: str) -> object:
@@ -296,10 +224,13 @@ class _Decoder:
         if tag in _PANDAS_TAGS:
             body = self.parts(body, dict) if tag not in ("nat", "na") else body
             return getattr(datawire_pandas, f"decode_{tag}")(self, body, depth)
-        decoder = getattr(self, f"_{tag}", None) if tag in _TAGS else None
-        if decoder is None:
+        if tag not in _TAGS:
             raise Malformed(f"unknown tag {tag!r}")
-        return decoder(self.parts(body, _TAGS[tag]), depth)
+        body = self.parts(body, _TAGS[tag])
+        own = getattr(self, f"_{tag}", None)
+        if own is not None:
+            return own(body, depth)
+        return getattr(datawire_libraries, f"decode_{tag}")(self, body, depth)
 
     @staticmethod
     def parts(body: object, kind: type):
@@ -366,65 +297,6 @@ class _Decoder:
             raise Malformed("scalar data does not match its dtype")
         return np.frombuffer(raw, dtype=dtype)[0]
 
-    def _sp(self, body: dict, depth: int):
-        sparse = _module("scipy.sparse")
-        name = self.field(body, "kind", str)
-        fmt = name.split("_")[0]
-        if fmt not in _SPARSE or name not in (f"{fmt}_matrix", f"{fmt}_array") \
-                or not hasattr(sparse, name):
-            raise Malformed(f"sparse kind {name!r} is not allowed")
-        shape = tuple(self.field(body, "shape", list))
-        if len(shape) != 2 or any(type(n) is not int or n < 0 or n > 1 << 31 for n in shape):
-            raise Malformed("bad sparse shape")
-        data = self.array(body.get("data"), depth)
-        if fmt in ("csr", "csc"):
-            built = getattr(sparse, f"{fmt}_matrix")(
-                (data, self.array(body.get("indices"), depth), self.array(body.get("indptr"),
-                                                                         depth)), shape=shape)
-        else:
-            built = sparse.coo_matrix((data, (self.array(body.get("row"), depth),
-                                              self.array(body.get("col"), depth))), shape=shape)
-        built = built.asformat(fmt)
-        return getattr(sparse, name)(built) if name.endswith("_array") else built
-
-    def _pt(self, body: dict, depth: int):
-        torch = _module("torch")
-        name = self.field(body, "dtype", str)
-        dtype = getattr(torch, name, None) if name.isidentifier() else None
-        if not isinstance(dtype, torch.dtype):
-            raise Malformed(f"torch dtype {name!r} is not allowed")
-        tensor = torch.from_numpy(self.array(body.get("array"), depth)).to(dtype)
-        if body.get("parameter") is True:
-            return torch.nn.Parameter(tensor, requires_grad=body.get("grad") is True)
-        return tensor.requires_grad_(True) if body.get("grad") is True else tensor
-
-    def _po(self, body: dict, depth: int):
-        torch = _module("torch")
-        kind = self.field(body, "kind", str)
-        if kind not in _OPTIMIZERS:
-            raise Malformed(f"optimizer {kind!r} is not allowed")
-        defaults = self.decode(body.get("defaults"), depth)
-        groups = self.decode(body.get("groups"), depth)
-        if type(defaults) is not dict or type(groups) is not list or not groups or any(
-                type(g) is not dict or type(g.get("params")) is not list for g in groups) \
-                or any(type(k) is not str for g in [defaults, *groups] for k in g):
-            raise Malformed("an optimizer's parts are not dicts of options")
-        return getattr(torch.optim, kind)(groups, **defaults)
-
-    def _sb(self, body: dict, depth: int):
-        module = self.field(body, "module", str)
-        kind = getattr(sys.modules.get(module), self.field(body, "kind", str), None) \
-            if module in _STATS_MODULES else None
-        if not (isinstance(kind, type) and kind.__mro__[1:] == (tuple, object)
-                and hasattr(kind, "_fields")):
-            raise Malformed("not a scipy.stats result type")
-        items = [self.decode(v, depth) for v in self.field(body, "items", list)]
-        extra = [self.decode(v, depth) for v in self.field(body, "extra", list)]
-        names = getattr(kind, "_extra_fields", ())
-        if len(items) != len(kind._fields) or len(extra) != len(names):
-            raise Malformed("a scipy.stats result with the wrong number of fields")
-        return kind(*items, **dict(zip(names, extra, strict=True)))
-
     def _dt(self, body: list, depth: int):
         name, value = body
         if name == "timedelta":
@@ -441,31 +313,7 @@ class _Decoder:
         numerator, denominator = (self.decode(v, depth) for v in body)
         return fractions.Fraction(self.parts(numerator, int), self.parts(denominator, int))
 
-    def _pdt(self, body: str, depth: int):  # a torch dtype on its own
-        torch = _module("torch")
-        dtype = getattr(torch, body, None) if type(body) is str and body.isidentifier() else None
-        if not isinstance(dtype, torch.dtype):
-            raise Malformed(f"torch dtype {body!r} is not allowed")
-        return dtype
-
-    def _tf(self, body: dict, depth: int):
-        tf = _module("tensorflow")
-        name = self.field(body, "dtype", str)
-        if name not in _TF_DTYPES:
-            raise Malformed(f"TensorFlow dtype {name!r} is not allowed")
-        tensor = tf.constant(self.array(body.get("array"), depth), dtype=getattr(tf, name))
-        return tf.Variable(tensor) if body.get("variable") is True else tensor
-
-
 # Each tag of the libraries' values, with the JSON type of its body.
 _TAGS = {"nd": dict, "nm": dict, "ng": dict, "sp": dict, "sb": dict, "pt": dict, "po": dict,
          "pdt": str, "tf": dict, "dt": list, "dec": str, "fr": list}
 _PANDAS_TAGS = ("df", "se", "ix", "mi", "ri", "ca", "ts", "td", "nat", "na", "pe", "iv")
-_LIBRARIES = ("scipy.sparse", "torch", "tensorflow")
-
-
-def _module(name: str):
-    """One of a fixed set of libraries (the sender names a tag, never a module)."""
-    if name not in _LIBRARIES:
-        raise Malformed(f"{name} is not a library values come from")
-    return sys.modules.get(name) or importlib.import_module(name)

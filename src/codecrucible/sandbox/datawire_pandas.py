@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import sys
 
+from codecrucible.sandbox.datawire_errors import Unserializable
+
 _TZ = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]{0,63}|[+-]\d\d:\d\d")
 _FREQ = re.compile(r"[A-Za-z0-9\-]{1,24}")
 _MASKED = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64",
@@ -99,7 +101,6 @@ def array_parts(enc, values, depth) -> dict:
                        "closed": values.closed}}
     if name == "PandasArray":
         return {"nd": enc.array(values.to_numpy(), depth)}
-    from codecrucible.sandbox.datawire import Unserializable
     raise Unserializable(f"pandas array {name}")
 
 

@@ -22,13 +22,15 @@ import os
 import selectors
 import subprocess
 import sys
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from codecrucible.records import valid_text
 from codecrucible.sandbox import cleanup, reaper
-from codecrucible.sandbox.server import TEMPLATE_SLOTS, read_frame, write_frame
+from codecrucible.sandbox.frames import read_frame, write_frame
+from codecrucible.sandbox.inbox import Inbox, Iterated
+from codecrucible.sandbox.server import TEMPLATE_SLOTS
 
 # Variables that tune numeric libraries and carry nothing secret; everything else is dropped.
 _PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -67,12 +69,12 @@ class SandboxError(RuntimeError):
 CANDIDATES, REFERENCES = "candidates", "references"
 
 
-def reference_job(job: dict) -> dict:
-    """``job`` marked as running a reference solution or a checker holding expected answers."""
-    return {**job, "reference": True}
-
-
 class ForkServer:
+    """One fork server (``server.py``) for one slot and role, seen from the harness: it is
+    handed one job at a time (``submit``), and each message it sends back (``receive``) is
+    either answer lines, which accumulate in ``lines`` as they arrive, or the job's result.
+    It mirrors the server's template cache, so a task's shared job parts cross once."""
+
     def __init__(self, slot: int = 0, config: SandboxConfig | None = None,
                  role: str = CANDIDATES):
         if role not in (CANDIDATES, REFERENCES):
@@ -215,78 +217,11 @@ class ForkServer:
 Watch = Callable[[object, list[str]], bool]
 
 
-class Inbox:
-    """Jobs handed to a running ``imap`` from other threads. ``put`` wakes the pool's loop
-    through a pipe, so the loop never blocks waiting for work while servers have results."""
-
-    def __init__(self):
-        self._jobs: deque[tuple[object, dict]] = deque()
-        self._closed = False
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._read, False)
-
-    def put(self, key: object, job: dict) -> None:
-        self._jobs.append((key, job))  # deque appends and pops are thread-safe
-        os.write(self._write, b"j")
-
-    def close(self) -> None:
-        self._closed = True
-        os.write(self._write, b"c")
-
-    def take(self) -> tuple[object, dict] | None:
-        try:
-            return self._jobs.popleft()
-        except IndexError:
-            return None
-
-    def finished(self) -> bool:
-        return self._closed and not self._jobs
-
-    def fileno(self) -> int:
-        return self._read
-
-    def drain_wakeups(self) -> None:
-        try:
-            while os.read(self._read, 4096):
-                pass
-        except BlockingIOError:
-            pass
-
-    def release(self) -> None:
-        os.close(self._read)
-        os.close(self._write)
-
-
-class _Iterated:
-    """A plain iterable of jobs, seen through the inbox's interface."""
-
-    def __init__(self, jobs: Iterable[tuple[object, dict]]):
-        self._jobs = iter(jobs)
-        self._done = False
-
-    def take(self) -> tuple[object, dict] | None:
-        if self._done:
-            return None
-        try:
-            return next(self._jobs)
-        except StopIteration:
-            self._done = True
-            return None
-
-    def finished(self) -> bool:
-        return self._done
-
-    def fileno(self) -> None:
-        return None
-
-    def drain_wakeups(self) -> None:
-        pass
-
-
 class SandboxPool:
-    """``slots`` fork servers for one role; ``imap`` runs jobs on them and yields results as
-    they finish. The servers start with the pool, or on first use when ``lazy`` (a reference
-    pool that the calibration cache may leave with nothing to do)."""
+    """``slots`` fork servers for one role (``CANDIDATES`` or ``REFERENCES``, never both);
+    ``imap`` runs jobs on them and yields results as they finish, replacing a server that
+    dies, and ``run`` runs one job. The servers start with the pool, or on first use when
+    ``lazy`` (a reference pool that the calibration cache may leave with nothing to do)."""
 
     def __init__(self, slots: int | None = None, config: SandboxConfig | None = None, *,
                  role: str = CANDIDATES, lazy: bool = False):
@@ -334,7 +269,7 @@ class SandboxPool:
         an evaluation. When this ends early (the consumer stopped, Ctrl-C), running jobs are
         killed with their servers, which are replaced when next needed.
         """
-        source = jobs if isinstance(jobs, Inbox) else _Iterated(jobs)
+        source = jobs if isinstance(jobs, Inbox) else Iterated(jobs)
         selector = selectors.DefaultSelector()
         if source.fileno() is not None:
             selector.register(source.fileno(), selectors.EVENT_READ, None)
@@ -347,6 +282,8 @@ class SandboxPool:
                     server = event.data
                     if server is None:  # the inbox has new jobs, or was closed
                         source.drain_wakeups()
+                        if source.abandoned:
+                            return
                         continue
                     key = keys[server.slot]
                     try:

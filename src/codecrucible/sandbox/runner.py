@@ -78,6 +78,8 @@ def _run_calls(job: dict) -> None:
     write_all(RESULT_FD, LOADED)  # the load allowance ends here; the first test's window opens
     none_check = job.get("oracle") == "not_none"
     timed = job.get("timed", False)
+    # A score is computed from the whole value; any other answer may travel as its digest.
+    encode = wire.dumps if job.get("whole_values") else wire.answer
     clock = time.perf_counter
     for index, raw in enumerate(job["tests"]):
         args = wire.loads(raw)
@@ -85,7 +87,7 @@ def _run_calls(job: dict) -> None:
         try:
             out = entry(*args)
             seconds = clock() - started if timed else None
-            value = wire.answer(out is not None if none_check else out)
+            value = encode(out is not None if none_check else out)
             line = f"[{index},{value},null,{json.dumps(seconds)}]\n".encode()
         except (wire.Unserializable, ValueError) as err:
             line = _line([index, None, f"Unserializable:{err}"[:200], None])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 
-from codecrucible.sandbox.server import SETUP_FAILED
+from codecrucible.sandbox.child import SETUP_FAILED
 
 
 def last_line(text: str) -> str:

@@ -27,7 +27,7 @@ _FEEDBACK_CHARS = 1500
 
 def first_request(problem: Problem, chat: bool, prefill: bool = True, **sampling) -> Request:
     """``prefill``: whether the backend can start the answer for the model (chat APIs cannot)."""
-    if problem.check != "calls":
+    if not problem.calls:
         sampling["max_tokens"] = problem.metadata.get("max_tokens", sampling["max_tokens"])
         if chat:
             return Request(messages=(("user", problem.instruction),),
@@ -46,7 +46,7 @@ def first_request(problem: Problem, chat: bool, prefill: bool = True, **sampling
 def program(problem: Problem, request: Request, text: str) -> str | None:
     """The candidate program in a model's answer, or None when it holds no usable code.
     For a problem with a harness, that is the code that goes into it (``Problem.program``)."""
-    if problem.check != "calls":
+    if not problem.calls:
         if request.is_chat:
             code = extract.extract_script(request.prefill + text)
             if code and problem.harness is not None and "setup" in problem.metadata:

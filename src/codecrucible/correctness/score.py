@@ -1,0 +1,78 @@
+"""Scores for problems judged by a number (``Problem.check == "score"``).
+
+The candidate's entry point runs in the sandbox like a ``"calls"`` problem and sends back the
+value of each call as data (``wire``: exact builtin types only, so no object with a forged
+``__float__`` or ``__eq__`` crosses). Here, in the harness, the benchmark's trusted scorer reads
+the decoded inputs and values of a suite and returns the score, or raises to say that the
+values are not a valid answer. The candidate's process never computes its own score, so it
+can only earn one by returning values that are worth it.
+
+A scorer is named ``"module:function"`` and is called as ``scorer(inputs, values)`` with a
+list of argument tuples and the list of values returned for them. Its inputs are untrusted
+data: it must check them (types, sizes) before using them; whatever it raises marks the
+candidate invalid, never the harness.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+from codecrucible.correctness.calibrate import TaskTests
+from codecrucible.records import Problem, Status, Verdict
+from codecrucible.sandbox import wire
+
+Scorer = Callable[[list, list], float]
+
+
+def scorer_of(problem: Problem) -> Scorer:
+    """The function ``problem.scorer`` names."""
+    module, _, name = (problem.scorer or "").partition(":")
+    if not module or not name:
+        raise ValueError(f"{problem.task_id}: a score problem needs a scorer 'module:function'"
+                         f" (got {problem.scorer!r})")
+    return getattr(importlib.import_module(module), name)
+
+
+def scored(verdicts: dict[str, Verdict], result: dict, tests: TaskTests, problem: Problem
+           ) -> dict[str, Verdict]:
+    """``verdicts`` with each passed suite's score; a suite whose values the scorer rejects
+    fails (and so does every later one, as with tests)."""
+    scorer = scorer_of(problem)
+    out: dict[str, Verdict] = {}
+    rejected = False
+    for suite, span in tests.suite_slices().items():
+        verdict = verdicts[suite]
+        if rejected and verdict.passed:
+            verdict = replace(verdict, status=Status.FAILED,
+                              first_failure="an earlier suite did not pass")
+        elif verdict.passed:
+            value, why = _score(scorer, result, tests, span)
+            if why is None:
+                verdict = replace(verdict, score=value)
+            else:
+                rejected = True
+                verdict = replace(verdict, status=Status.FAILED, tests_passed=0,
+                                  first_failure=f"{suite}: not a valid answer: {why}"[:300])
+        out[suite] = verdict
+    return out
+
+
+def _score(scorer: Scorer, result: dict, tests: TaskTests, span: range
+           ) -> tuple[float | None, str | None]:
+    """(score, None), or (None, why the values are not valid)."""
+    try:
+        frames = result.get("frames", [])
+        values = [wire.loads(frames[i])[1] for i in span]
+        inputs = [wire.loads(tests.args[i]) for i in span]
+    except (ValueError, TypeError, LookupError, RecursionError) as err:
+        return None, f"malformed values ({type(err).__name__})"
+    try:
+        value = float(scorer(inputs, values))
+    except Exception as err:  # the scorer rejected them, or choked on hostile data
+        return None, f"{type(err).__name__}: {err}"
+    if not math.isfinite(value):
+        return None, f"the score is {value}"
+    return value, None

@@ -12,7 +12,7 @@ from support import crucible, first_of_each_library, rows
 
 from codecrucible import benchmarks
 from codecrucible.correctness import calibrate
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.records import Problem, Status
 from codecrucible.sandbox import REFERENCES, SandboxPool

@@ -10,7 +10,7 @@ from support import crucible, rows, run_id_of
 
 from codecrucible import benchmarks
 from codecrucible.correctness import calibrate
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.oracle import mtpb_equal
 from codecrucible.correctness.referee import Referee
 from codecrucible.records import Status

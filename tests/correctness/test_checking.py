@@ -22,7 +22,7 @@ from support import rows as sqlite_rows
 
 from codecrucible import benchmarks
 from codecrucible.correctness import calibrate, checking
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.records import Status
 from codecrucible.runs.from_samples import evaluate

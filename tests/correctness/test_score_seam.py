@@ -14,7 +14,7 @@ from spread import BEST, CROWDED, FORGERIES, HONEST, MODEST, SPREAD, SpreadBench
 
 from codecrucible import benchmarks
 from codecrucible.correctness import calibrate
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.records import Status
 from codecrucible.report.summary import summarize, write_details

@@ -12,7 +12,7 @@ import pytest
 from support import crucible, rows
 
 from codecrucible import judges
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.judges import efficiency
 from codecrucible.sandbox import counters, wire
 

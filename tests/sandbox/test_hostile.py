@@ -45,7 +45,7 @@ from pathlib import Path
 import pytest
 
 from codecrucible.correctness import scoring
-from codecrucible.correctness.calibrate import TaskTests
+from codecrucible.correctness.expected import TaskTests
 from codecrucible.records import Problem
 from codecrucible.runs.from_samples import evaluate
 from codecrucible.sandbox import REFERENCES, ForkServer, SandboxPool, cleanup, reference_job

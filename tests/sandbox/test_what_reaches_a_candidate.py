@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from codecrucible.correctness.calibrate import TimeLimits, calibrate
+from codecrucible.correctness.calibrate import calibrate
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.records import Problem
 from codecrucible.runs.from_samples import evaluate

@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from codecrucible.benchmarks import get as get_benchmark
-from codecrucible.correctness.calibrate import TimeLimits, calibrate, data_key
+from codecrucible.correctness.calibrate import calibrate, data_key
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.models import Completion, Request
 from codecrucible.models.cache import CachedModel, ResponseCache

@@ -21,7 +21,7 @@ from codecrucible.cli.common import (
     progress,
     store_path,
 )
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.runs.samples import SampleError
 from codecrucible.store import StoreError
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 
 from codecrucible.correctness import scoring
-from codecrucible.correctness.calibrate import TaskTests
+from codecrucible.correctness.expected import TaskTests
 from codecrucible.records import Problem
 from codecrucible.sandbox import SandboxPool, jobs, reference_job
 from codecrucible.sandbox.inbox import Inbox

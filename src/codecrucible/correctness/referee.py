@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from codecrucible.correctness import checking, scoring
-from codecrucible.correctness.calibrate import TaskTests, TimeLimits
+from codecrucible.correctness.expected import TaskTests, TimeLimits
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import SandboxPool, jobs
 from codecrucible.sandbox.inbox import Inbox

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from codecrucible.correctness.calibrate import TaskTests
+from codecrucible.correctness.expected import TaskTests
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import wire
 

@@ -7,7 +7,7 @@ expected answer, so the only way to have a test marked as passed is to return th
 from __future__ import annotations
 
 from codecrucible.correctness import oracle, score
-from codecrucible.correctness.calibrate import TaskTests
+from codecrucible.correctness.expected import TaskTests
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import wire
 from codecrucible.sandbox.verdict import abnormal_end, how_it_ended, last_line

@@ -31,7 +31,7 @@ import math
 import threading
 from typing import NamedTuple
 
-from codecrucible.correctness.calibrate import TaskTests, TimeLimits
+from codecrucible.correctness.expected import TaskTests, TimeLimits
 from codecrucible.records import Problem
 from codecrucible.sandbox import counters, jobs, reference_job, wire
 

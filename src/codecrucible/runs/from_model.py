@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from codecrucible import benchmarks, judges, strategies
 from codecrucible.benchmarks.data import DataError
 from codecrucible.correctness import calibrate
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.judges import cost, efficiency
 from codecrucible.judges.efficiency import Efficiency

@@ -21,7 +21,7 @@ from pathlib import Path
 from codecrucible import benchmarks
 from codecrucible.benchmarks.data import DataError
 from codecrucible.correctness import calibrate, checking
-from codecrucible.correctness.calibrate import TaskTests, TimeLimits
+from codecrucible.correctness.expected import TaskTests, TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.files import sha256_of
 from codecrucible.records import Verdict

@@ -8,7 +8,7 @@ from pathlib import Path
 from codecrucible import benchmarks, judges
 from codecrucible.benchmarks.data import DataError
 from codecrucible.correctness import calibrate
-from codecrucible.correctness.calibrate import TimeLimits
+from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.judges.efficiency import Efficiency, metric
 from codecrucible.records import Verdict

@@ -24,6 +24,7 @@ import time
 import traceback
 
 from codecrucible.sandbox import datawire, figures
+from codecrucible.sandbox.channel import RESULT_FD, write_all
 
 SEED_BASE = 1_000
 SEED, ANSWER, CHECK = "__crucible_seed__", "__crucible_answer__", "__crucible_check__"
@@ -46,7 +47,6 @@ def seed(case: int) -> None:
 
 
 def _send(frame: list) -> None:
-    from codecrucible.sandbox.runner import RESULT_FD, write_all
     write_all(RESULT_FD, (json.dumps(frame, separators=(",", ":")) + "\n").encode())
 
 
@@ -76,8 +76,7 @@ def run_values(job: dict) -> None:
         except (datawire.Unserializable, ValueError, RecursionError) as err:
             _send([case, None, f"Unserializable: {err}"[:_SHOWN], None])
         else:
-            from codecrucible.sandbox.runner import RESULT_FD, write_all
-            write_all(RESULT_FD, f"[{case},{text},null,{seconds:.6f}]\n".encode())
+                    write_all(RESULT_FD, f"[{case},{text},null,{seconds:.6f}]\n".encode())
         answered[0] = case + 1
 
     namespace = {"__name__": "__main__", "__builtins__": builtins, SEED: begin,

@@ -17,7 +17,8 @@ import sys
 import traceback
 
 from codecrucible.sandbox import counters, landlock, seccomp
-from codecrucible.sandbox.runner import RESULT_FD, RUNNERS
+from codecrucible.sandbox.channel import RESULT_FD
+from codecrucible.sandbox.runner import RUNNERS
 
 SETUP_FAILED = 121
 _PR_SET_PDEATHSIG = 1

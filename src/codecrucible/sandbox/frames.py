@@ -10,7 +10,7 @@ import json
 import os
 import struct
 
-from codecrucible.sandbox.runner import write_all
+from codecrucible.sandbox.channel import write_all
 
 _HEADER = struct.Struct(">I")
 _RAW = 1 << 31  # set in a frame's length: the body is answer bytes as they came, not JSON

@@ -18,14 +18,13 @@ from __future__ import annotations
 import ast
 import builtins
 import json
-import os
 import sys
 import time
 import traceback
 
 from codecrucible.sandbox import checked, wire
+from codecrucible.sandbox.channel import RESULT_FD, write_all
 
-RESULT_FD = 3
 LOADED = b"loaded\n"  # written once the program is loaded, before the first answer
 # The longest answer line an honest run writes, with room to spare: a value over
 # ``wire.DIGEST_ABOVE`` travels as its digest. Calibration's ``record`` lines carry a test's
@@ -42,12 +41,6 @@ def answer_lines(job: dict) -> int | None:
     if kind == "profile":
         return len(tests) + (2 if tests else 1)  # + the metric line and the peak line
     return {"program": 1, "script": 0}.get(kind)
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _line(frame: list) -> bytes:

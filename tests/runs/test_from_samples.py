@@ -57,12 +57,12 @@ def test_pass_at_1_is_exactly_the_known_value(finished):
     store, result = finished
     report = summarize(store, result.run_id)
     for suite in ("base", "plus"):
-        assert report["suites"][suite]["problems"] == len(TASKS)
-        assert report["suites"][suite]["samples"] == 6 * len(TASKS)
+        assert report.suites[suite].problems == len(TASKS)
+        assert report.suites[suite].samples == 6 * len(TASKS)
         # 2 of 6 samples per task are correct: pass@1 = 1/3 exactly
-        assert report["suites"][suite]["pass_at_k"]["pass@1"] == pytest.approx(1 / 3)
+        assert report.suites[suite].pass_at_k["pass@1"] == pytest.approx(1 / 3)
         # pass@5 = 1 - C(4,5)/C(6,5) = 1 since only 4 are wrong
-        assert report["suites"][suite]["pass_at_k"]["pass@5"] == pytest.approx(1.0)
+        assert report.suites[suite].pass_at_k["pass@5"] == pytest.approx(1.0)
 
 
 def test_each_failure_gets_its_own_status(finished):

@@ -51,14 +51,14 @@ def report(
     out.print(tables.comparison(reports))
     for path in (csv_path, jsonl_path):
         if path is not None:
-            rows = [dict(row, benchmark=r["benchmark"],
-                         model=r["config"].get("model", ""),
-                         strategy=r["config"].get("strategy", ""))
+            rows = [dict(row, benchmark=r.benchmark,
+                         model=r.config.get("model", ""),
+                         strategy=r.config.get("strategy", ""))
                     for r in reports
-                    for row in summaries.candidate_rows(db, db.run(r["run_id"]))[0]]
+                    for row in summaries.candidate_rows(db, db.run(r.run_id))[0]]
             count = summaries.write_candidates(rows, path)
             console.print(f"wrote {count} candidates to {path}")
     if html_path is not None:
         from codecrucible.report import html as report_html
-        report_html.write(db, [r["run_id"] for r in reports], html_path)
+        report_html.write(db, [r.run_id for r in reports], html_path)
         console.print(f"wrote {html_path} (self-contained; open it in any browser)")

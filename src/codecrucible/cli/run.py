@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.progress import Progress
@@ -24,6 +25,9 @@ from codecrucible.cli.common import (
     store_path,
 )
 from codecrucible.store import StoreError
+
+if TYPE_CHECKING:
+    from codecrucible.report.summary import Usage
 
 
 def run(
@@ -90,8 +94,6 @@ def run(
       crucible run --resume 3f2a9c1b7d4e
     """
     from codecrucible.models import ModelError, ModelOptions
-    from codecrucible.report import summary as summaries
-    from codecrucible.report import tables
     from codecrucible.runs import from_model as runs
     from codecrucible.store import Store
     from codecrucible.strategies import Budget, Sampling
@@ -119,26 +121,37 @@ def run(
     except (DataError, StoreError, ModelError, runs.RunError) as err:
         fail(str(err))
     except KeyboardInterrupt as err:
-        run_id = getattr(err, "run_id", None)
-        if run_id is None:
-            print("interrupted before the run started; nothing was recorded", file=sys.stderr)
-        else:
-            print(f"interrupted: every judged sample is in {db.path}; continue with "
-                  f"'crucible run --resume {run_id} --store {db.path}'", file=sys.stderr)
-        raise typer.Exit(130) from None
+        _interrupted(getattr(err, "run_id", None), db)
+    _show(db, result, per_problem, summary, started)
+    db.close()
+
+
+def _interrupted(run_id: str | None, db) -> NoReturn:
+    if run_id is None:
+        print("interrupted before the run started; nothing was recorded", file=sys.stderr)
+    else:
+        print(f"interrupted: every judged sample is in {db.path}; continue with "
+              f"'crucible run --resume {run_id} --store {db.path}'", file=sys.stderr)
+    raise typer.Exit(130) from None
+
+
+def _show(db, result, per_problem: bool, summary: Path | None, started: float) -> None:
+    """What a finished run prints: the problems left out, the tables, the model's usage, where
+    the run is; and the JSON summary, if asked for."""
+    from codecrucible.report import summary as summaries
+    from codecrucible.report import tables
     print_unjudgeable(result.unjudgeable)
     print_skipped(result.skipped)
     report = summaries.summarize(db, result.run_id)
     for table in tables.summary_tables(report, per_problem):
         out.print(table)
-    _print_usage(report["usage"], time.monotonic() - started, result.meter)
+    _print_usage(report.usage, time.monotonic() - started, result.meter)
     if result.resumed:
         console.print(f"resumed run {result.run_id}: {result.samples_before} samples were "
                       f"already judged, {result.samples_now} generated now")
     console.print(f"run {result.run_id} is in {db.path}", soft_wrap=True)
     if summary:
         summaries.write_summary(report, summary)
-    db.close()
 
 
 def _judges(text: str) -> tuple[str, ...]:
@@ -149,10 +162,10 @@ def _judges(text: str) -> tuple[str, ...]:
         fail(f"--judges: {err}")
 
 
-def _print_usage(usage: dict, wall_s: float, meter: dict) -> None:
+def _print_usage(usage: Usage, wall_s: float, meter: dict) -> None:
     rate = meter["tokens_out"] / meter["model_s"] if meter["model_s"] else 0.0
-    out.print(f"model calls {usage['calls']} ({usage['cache_hits']} from the cache), tokens in "
-              f"{usage['tokens_in']:,}, out {usage['tokens_out']:,}; this session: model time "
+    out.print(f"model calls {usage.calls} ({usage.cache_hits} from the cache), tokens in "
+              f"{usage.tokens_in:,}, out {usage.tokens_out:,}; this session: model time "
               f"{meter['model_s']:.1f} s, {rate:.1f} tokens/s, wall {wall_s:.1f} s",
               highlight=False, soft_wrap=True)
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from codecrucible.report import summary as summaries
+from codecrucible.report.summary import Distribution, RunSummary
 from codecrucible.store import Store
 
 _STYLE = """
@@ -54,7 +56,17 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def collect(store: Store, run_ids: list[str]) -> list[dict]:
+@dataclass
+class RunPage:
+    """What the page shows of one run."""
+
+    summary: RunSummary
+    # one row per candidate (``summary.candidate_rows``) with its program (``code``) and
+    # findings (``findings``) added
+    candidates: list[dict]
+
+
+def collect(store: Store, run_ids: list[str]) -> list[RunPage]:
     """What the page shows of each run: its summary and every candidate with its program,
     verdict, scores, costs and findings."""
     runs = []
@@ -66,8 +78,7 @@ def collect(store: Store, run_ids: list[str]) -> list[dict]:
             key = (row["task_id"], row["sample"])
             row["code"] = programs.get(key, "")
             row["findings"] = findings.get(key, [])
-        report["candidates"] = rows
-        runs.append(report)
+        runs.append(RunPage(report, rows))
     return runs
 
 
@@ -78,8 +89,8 @@ def write(store: Store, run_ids: list[str], path: Path) -> Path:
     return path
 
 
-def render(runs: list[dict]) -> str:
-    title = "codecrucible report: " + ", ".join(r["run_id"] for r in runs)
+def render(runs: list[RunPage]) -> str:
+    title = "codecrucible report: " + ", ".join(r.summary.run_id for r in runs)
     body = [f"<h1>{esc(title)}</h1>", _runs_table(runs), _frontier(runs),
             _distributions(runs), _drilldown(runs)]
     return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -87,42 +98,44 @@ def render(runs: list[dict]) -> str:
             + "".join(body) + f"<script>{_SCRIPT}</script></body></html>\n")
 
 
-def _pass_at_1(run: dict) -> float | None:
-    suites = run["suites"]
+def _pass_at_1(run: RunPage) -> float | None:
+    suites = run.summary.suites
     if not suites:
         return None
     last = suites[list(suites)[-1]]  # the strictest suite (plus, where there is one)
-    return last["pass_at_k"].get("pass@1")
+    return last.pass_at_k.get("pass@1")
 
 
-def _cost_per_candidate(run: dict) -> float | None:
-    rows = run["candidates"]
+def _cost_per_candidate(run: RunPage) -> float | None:
+    rows = run.candidates
     values = [r["cost.seconds"] for r in rows if r.get("cost.seconds") is not None]
     return sum(values) / len(values) if values else None
 
 
-def _runs_table(runs: list[dict]) -> str:
+def _runs_table(runs: list[RunPage]) -> str:
     head = ("<h2>Runs</h2><table><tr><th class=l>run</th><th class=l>benchmark</th>"
             "<th class=l>model</th><th class=l>strategy</th><th>candidates</th><th>pass@1</th>"
             "<th>solved</th><th>tokens out / solved</th><th>seconds / solved</th>"
             "<th>USD / solved</th><th>energy / solved</th></tr>")
     rows = []
     for run in runs:
-        config, spent = run["config"], run.get("cost", {})
+        summary, spent = run.summary, run.summary.cost
         p1 = _pass_at_1(run)
         rows.append(
-            f"<tr><td class=l>{esc(run['run_id'])}</td><td class=l>{esc(run['benchmark'])}</td>"
-            f"<td class=l>{esc(config.get('model', '(samples file)'))}</td>"
-            f"<td class=l>{esc(config.get('strategy', 'eval'))}</td>"
-            f"<td>{len(run['candidates'])}</td>"
+            f"<tr><td class=l>{esc(summary.run_id)}</td><td class=l>{esc(summary.benchmark)}"
+            f"</td><td class=l>{esc(summary.config.get('model', '(samples file)'))}</td>"
+            f"<td class=l>{esc(summary.config.get('strategy', 'eval'))}</td>"
+            f"<td>{len(run.candidates)}</td>"
             f"<td class=pass1>{'' if p1 is None else f'{100 * p1:.1f}'}</td>"
-            f"<td>{spent.get('solved', '')}</td>"
-            f"<td>{_num(spent.get('tokens_out_per_solved'), 0)}</td>"
-            f"<td>{_num(spent.get('seconds_per_solved'), 1)}</td>"
-            f"<td>{_num(spent.get('usd_per_solved'), 4)}</td>"
-            f"<td>{_num(spent.get('energy_j_per_solved'), 0, ' J') or 'not measured'}</td>"
-            "</tr>")
-    sources = sorted({run.get("cost", {}).get("energy_source", "not measured") for run in runs})
+            + (f"<td>{spent.solved}</td>"
+               f"<td>{_num(spent.tokens_out_per_solved, 0)}</td>"
+               f"<td>{_num(spent.seconds_per_solved, 1)}</td>"
+               f"<td>{_num(spent.usd_per_solved, 4)}</td>"
+               f"<td>{_num(spent.energy_j_per_solved, 0, ' J') or 'not measured'}</td>"
+               if spent else "<td></td>" * 4 + "<td>not measured</td>")
+            + "</tr>")
+    sources = sorted({run.summary.cost.energy_source if run.summary.cost else "not measured"
+                      for run in runs})
     return (head + "".join(rows) + "</table>"
             + f"<p class=muted>energy: {esc('; '.join(sources))}</p>")
 
@@ -131,8 +144,8 @@ def _num(value: float | None, digits: int, unit: str = "") -> str:
     return "" if value is None else f"{value:,.{digits}f}{unit}"
 
 
-def _frontier(runs: list[dict]) -> str:
-    points = [(run["run_id"], _cost_per_candidate(run), _pass_at_1(run)) for run in runs]
+def _frontier(runs: list[RunPage]) -> str:
+    points = [(run.summary.run_id, _cost_per_candidate(run), _pass_at_1(run)) for run in runs]
     points = [(name, x, y) for name, x, y in points if x is not None and y is not None]
     if not points:
         return "<h2>pass@1 against cost</h2><p class=muted>no run with costs</p>"
@@ -185,8 +198,9 @@ def _ticks(top: float) -> list[float]:
     return [round(step * i, 6) for i in range(int(top / step) + 1)]
 
 
-def _distributions(runs: list[dict]) -> str:
-    names = sorted({name for run in runs for name in run.get("judges", {}).get("scores", {})})
+def _distributions(runs: list[RunPage]) -> str:
+    judged = [run.summary for run in runs if run.summary.judges]
+    names = sorted({name for run in judged for name in run.judges.scores})
     if not names:
         return ("<h2>Judges</h2><p class=muted>no judge beyond correctness ran "
                 "(crucible run --judges all)</p>")
@@ -194,53 +208,59 @@ def _distributions(runs: list[dict]) -> str:
            "<th>min</th><th>p10</th><th>median</th><th>p90</th><th>max</th><th>mean</th>"
            "<th class=l>distribution</th></tr>"]
     for name in names:
-        present = [(run, run["judges"]["scores"][name]) for run in runs
-                   if name in run.get("judges", {}).get("scores", {})]
-        low = min(d["min"] for _, d in present)
-        high = max(d["max"] for _, d in present)
+        present = [(run, run.judges.scores[name]) for run in judged
+                   if name in run.judges.scores]
+        low = min(d.min for _, d in present)
+        high = max(d.max for _, d in present)
         for run, d in present:
             out.append(
-                f"<tr><td class=l>{esc(name)}</td><td class=l>{esc(run['run_id'])}</td>"
-                + "".join(f"<td>{d[k]:.3g}</td>" for k in ("min", "p10", "median", "p90",
-                                                           "max", "mean"))
+                f"<tr><td class=l>{esc(name)}</td><td class=l>{esc(run.run_id)}</td>"
+                + "".join(f"<td>{v:.3g}</td>" for v in (d.min, d.p10, d.median, d.p90,
+                                                        d.max, d.mean))
                 + f"<td class=l>{_box(d, low, high)}</td></tr>")
     out.append("</table>")
-    metrics = sorted({run["environment"]["efficiency_metric"] for run in runs
-                      if run["environment"].get("efficiency_metric")})
+    metrics = sorted({run.summary.environment["efficiency_metric"] for run in runs
+                      if run.summary.environment.get("efficiency_metric")})
     if metrics:
         out.append(f"<p class=muted>efficiency: {esc('; '.join(metrics))}; ratios are "
                    "candidate / reference solution</p>")
-    security = [(run["run_id"], run["judges"]["security"]) for run in runs
-                if "security" in run.get("judges", {})]
-    if security:
-        out.append("<table><tr><th class=l>run</th><th>insecure candidates</th>"
-                   "<th>findings per candidate</th><th>correct but insecure</th></tr>")
-        for name, s in security:
-            out.append(f"<tr><td class=l>{esc(name)}</td><td>{100 * s['insecure_rate']:.1f}%"
-                       f"</td><td>{s['findings_per_candidate']:.2f}</td>"
-                       f"<td>{s['correct_and_insecure']} of {s['correct']}</td></tr>")
-        out.append("</table>")
+    out.append(_security(judged))
     return "".join(out)
 
 
-def _box(d: dict, low: float, high: float) -> str:
+def _security(runs: list[RunSummary]) -> str:
+    security = [(run.run_id, run.judges.security) for run in runs if run.judges.security]
+    if not security:
+        return ""
+    out = ["<table><tr><th class=l>run</th><th>insecure candidates</th>"
+           "<th>findings per candidate</th><th>correct but insecure</th></tr>"]
+    for name, s in security:
+        out.append(f"<tr><td class=l>{esc(name)}</td><td>{100 * s.insecure_rate:.1f}%"
+                   f"</td><td>{s.findings_per_candidate:.2f}</td>"
+                   f"<td>{s.correct_and_insecure} of {s.correct}</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _box(d: Distribution, low: float, high: float) -> str:
     width = 200
     span = (high - low) or 1.0
     def x(v: float) -> float:
         return 4 + (width - 8) * (v - low) / span
-    return (f'<svg width={width} height=16><line x1={x(d["min"]):.1f} x2={x(d["max"]):.1f} '
+    return (f'<svg width={width} height=16><line x1={x(d.min):.1f} x2={x(d.max):.1f} '
             'y1=8 y2=8 stroke="#656d76"/>'
-            f'<rect x={x(d["p10"]):.1f} y=3 width={max(1.0, x(d["p90"]) - x(d["p10"])):.1f} '
+            f'<rect x={x(d.p10):.1f} y=3 width={max(1.0, x(d.p90) - x(d.p10)):.1f} '
             'height=10 fill="#ddf4ff" stroke="#0969da"/>'
-            f'<line x1={x(d["median"]):.1f} x2={x(d["median"]):.1f} y1=2 y2=14 '
+            f'<line x1={x(d.median):.1f} x2={x(d.median):.1f} y1=2 y2=14 '
             'stroke="#0969da" stroke-width=2/></svg>')
 
 
-def _drilldown(runs: list[dict]) -> str:
+def _drilldown(runs: list[RunPage]) -> str:
     by_task: dict[str, dict[str, list[dict]]] = {}
     for run in runs:
-        for row in run["candidates"]:
-            by_task.setdefault(row["task_id"], {}).setdefault(run["run_id"], []).append(row)
+        for row in run.candidates:
+            by_task.setdefault(row["task_id"], {}).setdefault(run.summary.run_id,
+                                                              []).append(row)
     out = [f"<h2>Problems</h2><p><input id=filter placeholder='filter: task id or status' "
            f"aria-label=filter> <span class=muted><span id=shown>{len(by_task)}</span> of "
            f"{len(by_task)} problems</span></p><div id=problems>"]

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from codecrucible.report.summary import CostSummary, GroupSummary, RunSummary, SuiteSummary
 
 # A breakdown with more groups (MTPB's 115 problems) stays in the JSON summary.
 MAX_GROUPS_SHOWN = 12
@@ -49,117 +54,135 @@ def layers(layers: dict[str, str]) -> Table:
     return table
 
 
-def summary_tables(report: dict, per_problem: bool) -> list[Table]:
+def summary_tables(report: RunSummary, per_problem: bool) -> list[Table]:
     """pass@k per suite, per group (when few enough to read), statuses and, on request, per
     problem."""
-    tables = []
-    suites = report["suites"]
-    table = Table(title=f"{report['benchmark']} — run {report['run_id']}")
-    ks = sorted({k for s in suites.values() for k in s["pass_at_k"]},
+    suites = report.suites
+    ks = sorted({k for s in suites.values() for k in s.pass_at_k},
                 key=lambda k: int(k.split("@")[1]))
+    table = Table(title=f"{report.benchmark} — run {report.run_id}")
     for column in ("suite", "problems", "samples", *ks):
         table.add_column(column, justify="left" if column == "suite" else "right")
     for name, suite in suites.items():
-        table.add_row(name, str(suite["problems"]), str(suite["samples"]),
-                      *[f"{100 * suite['pass_at_k'].get(k, float('nan')):.1f}" for k in ks])
-    tables.append(table)
+        table.add_row(name, str(suite.problems), str(suite.samples), *_percents(suite, ks))
+    tables = [table, *_group_tables(suites, ks), _status_table(suites)]
+    if per_problem:
+        tables.append(_problem_table(suites))
+    return tables
+
+
+def _percents(results: SuiteSummary | GroupSummary, ks: list[str]) -> list[str]:
+    return [f"{100 * results.pass_at_k.get(k, float('nan')):.1f}" for k in ks]
+
+
+def _group_tables(suites: dict[str, SuiteSummary], ks: list[str]) -> list[Table]:
+    tables = []
     for suite_name, suite in suites.items():
-        for dimension, groups in suite.get("groups", {}).items():
+        for dimension, groups in suite.groups.items():
             if len(groups) > MAX_GROUPS_SHOWN:
                 continue  # MTPB's 115 problems: in the JSON summary and --per-problem
             by = Table(title=f"{suite_name} by {dimension}")
             for column in (dimension, "problems", "samples", *ks):
                 by.add_column(column, justify="left" if column == dimension else "right")
             for group, g in groups.items():
-                by.add_row(group, str(g["problems"]), str(g["samples"]),
-                           *[f"{100 * g['pass_at_k'].get(k, float('nan')):.1f}" for k in ks])
+                by.add_row(group, str(g.problems), str(g.samples), *_percents(g, ks))
             tables.append(by)
+    return tables
+
+
+def _status_table(suites: dict[str, SuiteSummary]) -> Table:
     statuses = Table(title="samples by status")
     statuses.add_column("status")
     for name in suites:
         statuses.add_column(name, justify="right")
-    for status in sorted({st for s in suites.values() for st in s["statuses"]}):
-        statuses.add_row(status, *[str(s["statuses"].get(status, 0)) for s in suites.values()])
-    tables.append(statuses)
-    if per_problem:
-        detail = Table(title="per problem")
-        detail.add_column("problem")
-        for name in report["suites"]:
-            detail.add_column(f"{name} c/n", justify="right")
-        problems = next(iter(report["suites"].values()))["per_problem"]
-        for task in problems:
-            detail.add_row(task, *[f"{s['per_problem'][task]['c']}/{s['per_problem'][task]['n']}"
-                                   for s in report["suites"].values()])
-        tables.append(detail)
-    return tables
+    for status in sorted({st for s in suites.values() for st in s.statuses}):
+        statuses.add_row(status, *[str(s.statuses.get(status, 0)) for s in suites.values()])
+    return statuses
 
 
-def run_list(reports: list[dict]) -> Table:
+def _problem_table(suites: dict[str, SuiteSummary]) -> Table:
+    detail = Table(title="per problem")
+    detail.add_column("problem")
+    for name in suites:
+        detail.add_column(f"{name} c/n", justify="right")
+    problems = next(iter(suites.values())).per_problem
+    for task in problems:
+        detail.add_row(task, *[f"{s.per_problem[task].c}/{s.per_problem[task].n}"
+                               for s in suites.values()])
+    return detail
+
+
+def run_list(reports: list[RunSummary]) -> Table:
     table = Table(title="runs")
     for column in ("run", "kind", "benchmark", "model / samples", "created", "finished"):
         table.add_column(column)
     for r in reports:
-        what = r["config"].get("model") or r["config"].get("samples", "")
-        table.add_row(r["run_id"], r["kind"], r["benchmark"], str(what),
-                      time.strftime("%Y-%m-%d %H:%M", time.localtime(r["created"])),
-                      "yes" if r["finished"] else "no (resume it)")
+        what = r.config.get("model") or r.config.get("samples", "")
+        table.add_row(r.run_id, r.kind, r.benchmark, str(what),
+                      time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+                      "yes" if r.finished else "no (resume it)")
     return table
 
 
-
-
-def comparison(reports: list[dict]) -> Table:
+def comparison(reports: list[RunSummary]) -> Table:
+    """The runs side by side: one column per run, one row per measure any of them has."""
     table = Table(title="runs side by side")
     table.add_column("")
     for r in reports:
-        table.add_column(r["run_id"], justify="right")
+        table.add_column(r.run_id, justify="right")
     rows: dict[str, list[str]] = {}
-
-    def put(label: str, index: int, value: str) -> None:
-        rows.setdefault(label, [""] * len(reports))[index] = value
-
     for i, r in enumerate(reports):
-        config = r["config"]
-        put("benchmark", i, r["benchmark"])
-        put("model", i, str(config.get("model", "(samples file)")))
-        if r["kind"] == "run":
-            sampling = config["sampling"]
-            put("strategy", i, config["strategy"] + (f" x{config['budget']['rounds']}"
-                                                     if config["budget"]["rounds"] else ""))
-            put("samples, temperature", i, f"{sampling['n']}, {sampling['temperature']}")
-        for suite, s in r["suites"].items():
-            for k, value in s["pass_at_k"].items():
-                put(f"{suite} {k}", i, f"{100 * value:.1f}")
-            for dimension, groups in s.get("groups", {}).items():
-                if len(groups) > MAX_GROUPS_SHOWN:
-                    continue  # (MTPB's 115 problems): in the JSON summary, not the table
-                for group, g in groups.items():
-                    put(f"{suite} {dimension} {group} pass@1 (n)", i,
-                        f"{100 * g['pass_at_k'].get('pass@1', float('nan')):.1f} "
-                        f"({g['problems']})")
-            for status, count in sorted(s["statuses"].items()):
-                put(f"{suite} {status}", i, str(count))
-        usage = r.get("usage")
-        if usage:
-            put("model calls", i, f"{usage['calls']:,}")
-            put("tokens in / out", i, f"{usage['tokens_in']:,} / {usage['tokens_out']:,}")
-            put("model time", i, f"{usage['model_s']:.0f} s")
-        spent = r.get("cost")
-        if spent and spent.get("solved"):
-            put("solved problems", i, f"{spent['solved']} of {spent['problems']}")
-            put("tokens per solved problem", i, f"{spent['tokens_out_per_solved']:,.0f} out")
-            put("seconds per solved problem", i, f"{spent['seconds_per_solved']:.1f}")
-            if spent.get("usd_per_solved") is not None:
-                put("USD per solved problem", i, f"{spent['usd_per_solved']:.4f}")
-            put("energy per solved problem", i, f"{spent['energy_j_per_solved']:.0f} J"
-                if spent.get("energy_j_per_solved") is not None else "not measured")
-        if r.get("skipped"):
-            put("skipped (module missing)", i, str(len(r["skipped"])))
-        if r["finished"]:
-            put("wall time", i, f"{r['finished'] - r['created']:.0f} s")
+        for label, value in _comparison_cells(r):
+            rows.setdefault(label, [""] * len(reports))[i] = value
     for label, values in rows.items():
         table.add_row(label, *values)
     return table
+
+
+def _comparison_cells(r: RunSummary) -> Iterator[tuple[str, str]]:
+    config = r.config
+    yield "benchmark", r.benchmark
+    yield "model", str(config.get("model", "(samples file)"))
+    if r.kind == "run":
+        sampling = config["sampling"]
+        yield "strategy", config["strategy"] + (f" x{config['budget']['rounds']}"
+                                                if config["budget"]["rounds"] else "")
+        yield "samples, temperature", f"{sampling['n']}, {sampling['temperature']}"
+    for suite, s in r.suites.items():
+        yield from _suite_cells(suite, s)
+    if r.usage:
+        yield "model calls", f"{r.usage.calls:,}"
+        yield "tokens in / out", f"{r.usage.tokens_in:,} / {r.usage.tokens_out:,}"
+        yield "model time", f"{r.usage.model_s:.0f} s"
+    if r.cost and r.cost.solved:
+        yield from _cost_cells(r.cost)
+    if r.skipped:
+        yield "skipped (module missing)", str(len(r.skipped))
+    if r.finished:
+        yield "wall time", f"{r.finished - r.created:.0f} s"
+
+
+def _suite_cells(suite: str, s: SuiteSummary) -> Iterator[tuple[str, str]]:
+    for k, value in s.pass_at_k.items():
+        yield f"{suite} {k}", f"{100 * value:.1f}"
+    for dimension, groups in s.groups.items():
+        if len(groups) > MAX_GROUPS_SHOWN:
+            continue  # (MTPB's 115 problems): in the JSON summary, not the table
+        for group, g in groups.items():
+            yield (f"{suite} {dimension} {group} pass@1 (n)",
+                   f"{100 * g.pass_at_k.get('pass@1', float('nan')):.1f} ({g.problems})")
+    for status, count in sorted(s.statuses.items()):
+        yield f"{suite} {status}", str(count)
+
+
+def _cost_cells(spent: CostSummary) -> Iterator[tuple[str, str]]:
+    yield "solved problems", f"{spent.solved} of {spent.problems}"
+    yield "tokens per solved problem", f"{spent.tokens_out_per_solved:,.0f} out"
+    yield "seconds per solved problem", f"{spent.seconds_per_solved:.1f}"
+    if spent.usd_per_solved is not None:
+        yield "USD per solved problem", f"{spent.usd_per_solved:.4f}"
+    yield ("energy per solved problem", f"{spent.energy_j_per_solved:.0f} J"
+           if spent.energy_j_per_solved is not None else "not measured")
 
 
 def program_scores(title: str, verdicts: dict, scores: dict[str, float]) -> Table:

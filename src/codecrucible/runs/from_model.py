@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -251,7 +251,7 @@ def _workers(model, samples: int) -> int:
     return max(1, model.concurrency // max(1, samples))
 
 
-def check_strategy(config: RunConfig, problems: list[Problem] | tuple) -> None:
+def check_strategy(config: RunConfig, problems: Sequence[Problem]) -> None:
     """The strategy's own check of the run's options (with no problems) or its problems."""
     try:
         strategies.get(config.strategy).check(config.budget, problems)

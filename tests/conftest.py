@@ -52,3 +52,14 @@ def reference_pool():
     pool = SandboxPool(2, role=REFERENCES, lazy=True)
     yield pool
     pool.close()
+
+
+@pytest.fixture
+def spread_benchmark():
+    """The score-valued toy benchmark of tests/spread.py, registered as "spread-test"."""
+    from spread import SpreadBenchmark
+
+    from codecrucible import benchmarks
+    benchmarks.REGISTRY.add("spread-test", SpreadBenchmark())
+    yield "spread-test"
+    benchmarks.REGISTRY.remove("spread-test")

@@ -6,22 +6,26 @@ register them and a registry never imports the modules that use it. Outside pack
 through Python entry points in the group ``codecrucible.<seam>``, e.g. in their pyproject::
 
     [project.entry-points."codecrucible.strategies"]
-    beam = "mypackage.beam:beam_search"
+    beam = "mypackage.beam:BeamSearch"
 
-or at run time with ``registry.add("beam", beam_search)`` (also usable as a decorator)::
+or at run time with ``registry.add("beam", BeamSearch())`` (also usable as a decorator)::
 
-    strategies = Registry("strategy", "codecrucible.strategies")
+    strategies = Registry("strategy", "codecrucible.strategies", make=instance)
 
     @strategies.register("beam")
-    def beam_search(problem, samples, ctx): ...
+    class BeamSearch: ...
+
+A seam's ``make`` turns what a reference names into the entry it serves (``instance`` makes a
+class its one instance), so a plugin may name a class or an object.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -33,49 +37,75 @@ class UnknownName(KeyError):
         return str(self.args[0])
 
 
-class Registry(Generic[T]):
-    """Names mapped to objects or to lazy ``"module:attribute"`` references."""
+def instance(entry: Any) -> Any:
+    """A class becomes its instance (made with no arguments); anything else stays as it is."""
+    return entry() if isinstance(entry, type) else entry
 
-    def __init__(self, kind: str, group: str, builtins: dict[str, str] | None = None):
+
+class Registry(Generic[T]):
+    """Names mapped to objects or to lazy ``"module:attribute"`` references.
+
+    Built-ins and entries added at run time win over entry points of the same name. Entry
+    points are read on first use; ``refresh`` forgets them (after a package is installed, or
+    removed from ``sys.path``, while the process runs).
+    """
+
+    def __init__(self, kind: str, group: str, builtins: dict[str, str] | None = None, *,
+                 make: Callable[[Any], T] | None = None):
         self.kind, self.group = kind, group
         self._entries: dict[str, T | str] = dict(builtins or {})
-        self._scanned = False
+        self._found: dict[str, T | str] | None = None   # from entry points, once read
+        self._make = make
+        self._lock = threading.RLock()  # strategies' worker threads look entries up too
 
     def add(self, name: str, entry: T | str) -> None:
-        self._entries[name] = entry
+        with self._lock:
+            self._entries[name] = entry
+
+    def remove(self, name: str) -> None:
+        """Forget an entry added at run time (a test's, say); unknown names are ignored."""
+        with self._lock:
+            self._entries.pop(name, None)
 
     def register(self, name: str) -> Callable[[T], T]:
-        """A decorator form of ``add``."""
+        """A decorator form of ``add``: the entry is what ``make`` makes of the decorated."""
         def add(entry: T) -> T:
-            self.add(name, entry)
+            self.add(name, self._make(entry) if self._make else entry)
             return entry
         return add
 
     def get(self, name: str) -> T:
-        entries = self._all()
-        if name not in entries:
-            raise UnknownName(f"unknown {self.kind} {name!r} (known: {', '.join(sorted(entries))})")
-        entry = entries[name]
-        if isinstance(entry, str):
-            entry = _load(entry)
-            self._entries[name] = entry
-        return entry
+        with self._lock:
+            entries = self._all()
+            if name not in entries:
+                raise UnknownName(f"unknown {self.kind} {name!r} "
+                                  f"(known: {', '.join(sorted(entries))})")
+            entry = entries[name]
+            if isinstance(entry, str):
+                entry = _load(entry)
+                entry = self._make(entry) if self._make else entry
+                (self._entries if name in self._entries else self._found)[name] = entry
+            return entry
 
     def names(self) -> list[str]:
-        return sorted(self._all())
+        with self._lock:
+            return sorted(self._all())
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._found = None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._all()
+        return name in self.names()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
     def _all(self) -> dict[str, T | str]:
-        if not self._scanned:  # entry points of installed packages, once; built-ins win
-            self._scanned = True
-            for point in entry_points(group=self.group):
-                self._entries.setdefault(point.name, point.value)
-        return self._entries
+        if self._found is None:  # entry points of installed packages; built-ins win
+            self._found = {point.name: point.value for point in entry_points(group=self.group)
+                           if point.name not in self._entries}
+        return self._found | self._entries
 
 
 def _load(reference: str):
@@ -86,4 +116,4 @@ def _load(reference: str):
     return target
 
 
-__all__ = ["Registry", "UnknownName"]
+__all__ = ["Registry", "UnknownName", "instance"]

@@ -10,9 +10,8 @@ import math
 import sqlite3
 
 import pytest
-from spread import BEST, CROWDED, FORGERIES, HONEST, MODEST, SPREAD, SpreadBenchmark
+from spread import BEST, CROWDED, FORGERIES, HONEST, MODEST, SPREAD
 
-from codecrucible import benchmarks
 from codecrucible.correctness import calibrate
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
@@ -53,8 +52,7 @@ def test_a_candidate_cannot_forge_its_score(referee, name):
         assert not verdict.passed, (name, verdict)
 
 
-def test_eval_stores_scores_and_the_summary_reports_the_best(tmp_path, monkeypatch):
-    monkeypatch.setitem(benchmarks._REGISTRY, "spread-test", SpreadBenchmark())
+def test_eval_stores_scores_and_the_summary_reports_the_best(tmp_path, spread_benchmark):
     samples = tmp_path / "spread.jsonl"
     samples.write_text("".join(json.dumps({"task_id": SPREAD.task_id, "solution": code}) + "\n"
                                for code in (HONEST, MODEST, CROWDED)))

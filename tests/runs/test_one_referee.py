@@ -8,9 +8,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from spread import HONEST, MODEST, SPREAD, SpreadBenchmark
+from spread import HONEST, MODEST, SPREAD
 
-from codecrucible import benchmarks
 from codecrucible.correctness import calibrate
 from codecrucible.correctness.referee import Referee
 from codecrucible.models.cache import Meter
@@ -23,7 +22,7 @@ from codecrucible.store import Store
 
 
 @pytest.fixture
-def submitted(monkeypatch):
+def submitted(monkeypatch, spread_benchmark):
     """Every (task, code) that reaches ``Referee.submit``, from any engine."""
     seen: list[tuple[str, object]] = []
     original = Referee.submit
@@ -33,7 +32,6 @@ def submitted(monkeypatch):
         return original(self, task_id, code)
 
     monkeypatch.setattr(Referee, "submit", counting)
-    monkeypatch.setitem(benchmarks._REGISTRY, "spread-test", SpreadBenchmark())
     return seen
 
 

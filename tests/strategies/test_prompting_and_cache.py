@@ -33,6 +33,7 @@ class _Counting:
     """A backend that counts its calls, to see what the cache spares it."""
 
     spec, identity, chat = "count:x", "count:x", True
+    prefills, serial, concurrency = False, False, 4
 
     def __init__(self):
         self.calls = 0

@@ -1,4 +1,6 @@
-"""Benchmarks, registered by name. Adding one is a module with a ``@register`` class."""
+"""Benchmarks, registered by name in ``REGISTRY``: adding one is a module with a class that
+follows ``Benchmark`` and a line below (or an entry point in the group ``codecrucible.benchmarks``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +10,33 @@ from typing import Protocol
 
 from codecrucible.benchmarks.data import DataError, DataFile, status
 from codecrucible.records import Problem
+from codecrucible.registry import Registry, instance
 from codecrucible.sandbox import SandboxConfig
 from codecrucible.sandbox.pool import DEFAULT_PRELOAD
 
 
 class Benchmark(Protocol):
+    """A named set of problems with their tests, and the pinned data files they come from.
+
+    ``load`` reads the data (from ``data_dir``, the package that ships it, or the user cache)
+    and raises ``DataError`` naming a file that is missing or whose sha256 differs. Example::
+
+        class Tiny:
+            name = "tiny"
+            description = "Tiny: one function"
+            size = 1
+            suites = ("base",)
+            files = ()
+
+            def load(self, data_dir):
+                return [Problem(task_id="Tiny/0", benchmark="tiny", prompt="def one():\\n",
+                                instruction="Write one() returning 1.", entry_point="one",
+                                reference="def one():\\n    return 1\\n",
+                                snippets=("assert one() == 1\\n",))]
+
+        benchmarks.REGISTRY.add("tiny", Tiny())   # or an entry point naming the class
+    """
+
     name: str
     description: str
     size: int                   # number of problems the pinned data holds
@@ -22,26 +46,31 @@ class Benchmark(Protocol):
     def load(self, data_dir: Path | None) -> list[Problem]: ...
 
 
-_REGISTRY: dict[str, Benchmark] = {}
+REGISTRY: Registry[Benchmark] = Registry("benchmark", "codecrucible.benchmarks", {
+    "humaneval": "codecrucible.benchmarks.humaneval:HumanEval",
+    "humaneval+": "codecrucible.benchmarks.evalplus:HumanEvalPlus",
+    "mbpp": "codecrucible.benchmarks.mbpp:Mbpp",
+    "mbpp-sanitized": "codecrucible.benchmarks.mbpp:MbppSanitized",
+    "mbpp+": "codecrucible.benchmarks.evalplus:MbppPlus",
+    "mtpb": "codecrucible.benchmarks.mtpb:Mtpb",
+    "ds1000": "codecrucible.benchmarks.ds1000:Ds1000",
+}, make=instance)
 
 
 def register(cls: type) -> type:
-    _REGISTRY[cls.name] = cls()
+    """A class decorator adding a benchmark at run time, under its ``name``."""
+    REGISTRY.add(cls.name, cls())
     return cls
 
 
 def get(name: str) -> Benchmark:
-    _load_builtins()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise DataError(f"unknown benchmark {name!r}; known: {', '.join(sorted(_REGISTRY))}") \
-            from None
+    if name not in REGISTRY:
+        raise DataError(f"unknown benchmark {name!r}; known: {', '.join(REGISTRY.names())}")
+    return REGISTRY.get(name)
 
 
 def all_benchmarks() -> list[Benchmark]:
-    _load_builtins()
-    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+    return [REGISTRY.get(name) for name in REGISTRY.names()]
 
 
 def data_status(benchmark: Benchmark, data_dir: Path | None) -> str:
@@ -98,13 +127,8 @@ def sandbox_config(problems: list[Problem]) -> SandboxConfig:
                          read_only=tuple(reads))
 
 
-def _load_builtins(_done: list[bool] = []) -> None:  # noqa: B006 - import once
-    if not _done:
-        from codecrucible.benchmarks import ds1000, evalplus, humaneval, mbpp, mtpb  # noqa: F401
-        _done.append(True)
-
-
 __all__ = [
+    "REGISTRY",
     "Benchmark",
     "DataError",
     "all_benchmarks",

@@ -25,7 +25,7 @@ import ast
 import warnings
 from pathlib import Path
 
-from codecrucible.benchmarks import ds1000_split, register
+from codecrucible.benchmarks import ds1000_split
 from codecrucible.benchmarks.data import DataFile, locate
 from codecrucible.benchmarks.jsonl import read_records
 from codecrucible.records import SOLUTION_SLOT, Problem
@@ -42,7 +42,6 @@ CHAT_ASK = ("\nWrite only the code that goes in place of the solution (after BEG
 _FIELDS = ("prompt", "reference_code", "code_context", "metadata")
 
 
-@register
 class Ds1000:
     name = "ds1000"
     description = ("DS-1000: 1000 data-science problems over Pandas, NumPy, Matplotlib, "

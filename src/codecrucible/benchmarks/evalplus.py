@@ -11,7 +11,6 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from codecrucible.benchmarks import register
 from codecrucible.benchmarks.data import DataFile, locate
 from codecrucible.benchmarks.humaneval import instruction_from_prompt
 from codecrucible.benchmarks.jsonl import read_records
@@ -54,7 +53,6 @@ class _EvalPlusRelease:
         return [self._problem(r) for r in records]  # each release reads its own records
 
 
-@register
 class HumanEvalPlus(_EvalPlusRelease):
     name = "humaneval+"
     description = "HumanEval+ v0.1.10: HumanEval with 80x more tests (EvalPlus)"
@@ -72,7 +70,6 @@ class HumanEvalPlus(_EvalPlusRelease):
             atol=float(r["atol"] or 0), oracle="poly" if entry == "find_zero" else "exact")
 
 
-@register
 class MbppPlus(_EvalPlusRelease):
     name = "mbpp+"
     description = "MBPP+ v0.2.0: 378 sanitized MBPP tasks with 35x more tests (EvalPlus)"

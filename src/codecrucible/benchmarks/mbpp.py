@@ -12,7 +12,6 @@ import ast
 import re
 from pathlib import Path
 
-from codecrucible.benchmarks import register
 from codecrucible.benchmarks.data import DataError, DataFile, locate
 from codecrucible.benchmarks.jsonl import read_records
 from codecrucible.records import Problem
@@ -26,7 +25,6 @@ MBPP_SANITIZED = DataFile(
 _TEST_SPLIT = range(11, 511)
 
 
-@register
 class Mbpp:
     name = "mbpp"
     description = "MBPP full, test split (tasks 11-510): crowd-sourced basic Python tasks"
@@ -42,7 +40,6 @@ class Mbpp:
                 for r in records if r["task_id"] in _TEST_SPLIT]
 
 
-@register
 class MbppSanitized:
     name = "mbpp-sanitized"
     description = "MBPP sanitized: 427 hand-verified tasks with clarified wording"

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codecrucible.benchmarks import register
 from codecrucible.benchmarks.data import DataFile, locate
 from codecrucible.benchmarks.jsonl import read_records
 from codecrucible.records import Problem
@@ -45,7 +44,6 @@ SINGLE_TURN_STOPS = ("\n\n\n", "<|endoftext|>", "\nif __name__")
 _FIELDS = ("id", "prompts", "inputs", "outputs", "category", "name")
 
 
-@register
 class Mtpb:
     name = "mtpb"
     description = ("MTPB (CodeGen): 115 programs specified turn by turn, 5 test cases each; "

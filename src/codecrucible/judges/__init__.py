@@ -1,58 +1,37 @@
 """Judges beyond correctness: each turns candidate programs into named scores and findings.
 
-A judge reads a program's text; none of them runs it (static analysis only: radon, ruff and
-bandit parse the code, they never import it). Judges work on batches, because the linters they
-wrap start once per batch rather than once per program. New judges register with
-``@register_judge``; ``assess`` runs a chosen set and merges their results per program.
+Judges follow the ``Judge`` protocol (``base.py``) and register by name in ``REGISTRY`` (or
+through an entry point in the group ``codecrucible.judges``); ``assess`` runs a chosen set on a
+batch of programs and merges their results per program.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from typing import Any
+
+from codecrucible.judges.base import (
+    REFEREE,
+    TEXT,
+    Assessment,
+    Finding,
+    Judge,
+    Program,
+    Setting,
+    TextJudge,
+    text_judge,
+)
+from codecrucible.registry import Registry, instance
+
+REGISTRY: Registry[Judge] = Registry("judge", "codecrucible.judges", {
+    "efficiency": "codecrucible.judges.efficiency:EfficiencyJudge",
+    "maintainability": "codecrucible.judges.quality:maintainability",
+    "style": "codecrucible.judges.quality:style",
+    "security": "codecrucible.judges.security:security",
+}, make=instance)
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One thing a judge found in a program: a lint rule or a security issue."""
-
-    judge: str
-    rule: str                    # "N802", "B602", "S307"
-    message: str
-    line: int
-    severity: str | None = None  # LOW, MEDIUM, HIGH (security)
-    confidence: str | None = None
-    cwe: int | None = None
-
-
-@dataclass
-class Assessment:
-    """Every score and finding for one program; scores are named ``judge.metric``."""
-
-    scores: dict[str, float] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-
-    def merge(self, other: Assessment) -> None:
-        self.scores.update(other.scores)
-        self.findings.extend(other.findings)
-
-
-StaticJudge = Callable[[Sequence[str]], list[Assessment]]
-_JUDGES: dict[str, StaticJudge] = {}
-# Judges that run the program, in the sandbox, through a run's judge (``efficiency.py``).
-RUNNING_JUDGES = ("efficiency",)
-
-
-def register_judge(name: str) -> Callable[[StaticJudge], StaticJudge]:
-    def add(judge: StaticJudge) -> StaticJudge:
-        _JUDGES[name] = judge
-        return judge
-    return add
-
-
-def names() -> list[str]:
-    _load_builtins()
-    return sorted([*_JUDGES, *RUNNING_JUDGES])
+get, names = REGISTRY.get, REGISTRY.names
 
 
 def parse_selection(text: str) -> tuple[str, ...]:
@@ -69,21 +48,30 @@ def parse_selection(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def assess(chosen: Sequence[str], programs: Sequence[str]) -> list[Assessment]:
-    """Every chosen static judge on every program; one merged ``Assessment`` per program."""
-    _load_builtins()
-    out = [Assessment() for _ in programs]
-    for name in (name for name in chosen if name in _JUDGES):
-        for merged, assessment in zip(out, _JUDGES[name](programs), strict=True):
+def assess(chosen: Sequence[str], programs: Sequence[Program | str],
+           setting: Setting | None = None) -> list[Assessment]:
+    """Every chosen judge on every program; one merged ``Assessment`` per program. A program
+    given as text has no task and did not pass; judges that need the referee need
+    ``setting``. Judges that read text run first, so each program's scores keep one order."""
+    batch = [p if isinstance(p, Program) else Program("", p) for p in programs]
+    out = [Assessment() for _ in batch]
+    for judge in sorted((get(name) for name in chosen), key=lambda j: j.needs != TEXT):
+        if judge.needs == REFEREE and (setting is None or setting.referee is None):
+            raise ValueError(f"the {judge.name} judge runs programs: it needs a referee")
+        for merged, assessment in zip(out, judge.assess(batch, setting), strict=True):
             merged.merge(assessment)
     return out
 
 
-def _load_builtins(_done: list[bool] = []) -> None:  # noqa: B006 - import once
-    if not _done:
-        from codecrucible.judges import quality, security  # noqa: F401
-        _done.append(True)
+def facts(chosen: Sequence[str]) -> dict[str, Any]:
+    """What a run records of how its judges measure: every judge's facts, None where the judge
+    is not chosen, so every run's record has the same keys."""
+    out: dict[str, Any] = {}
+    for name in names():
+        found = get(name).facts()
+        out.update(found if name in chosen else dict.fromkeys(found))
+    return out
 
 
-__all__ = ["RUNNING_JUDGES", "Assessment", "Finding", "assess", "names", "parse_selection",
-           "register_judge"]
+__all__ = ["REFEREE", "REGISTRY", "TEXT", "Assessment", "Finding", "Judge", "Program", "Setting",
+           "TextJudge", "assess", "facts", "get", "names", "parse_selection", "text_judge"]

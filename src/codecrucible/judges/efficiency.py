@@ -29,9 +29,11 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from codecrucible.correctness.expected import TaskTests, TimeLimits
+from codecrucible.judges.base import REFEREE, Assessment, Program, Setting
 from codecrucible.records import Problem
 from codecrucible.sandbox import counters, jobs, reference_job, wire
 
@@ -181,3 +183,20 @@ class Efficiency:
         job = profile_job(problem, inputs, problem.reference, self.limits, self.memory_mb,
                           self.event)
         return self.referee.reference(reference_job(job)).result()
+
+
+class EfficiencyJudge:
+    """The ``efficiency`` judge: profiles the programs that passed, through the run's referee
+    (``Efficiency``, one per run, kept in its ``Setting``); others get no efficiency scores."""
+
+    name, needs = "efficiency", REFEREE
+
+    def assess(self, programs: Sequence[Program], setting: Setting | None = None
+               ) -> list[Assessment]:
+        profiler = setting.keep(self.name, lambda: Efficiency(setting.referee, setting.limits,
+                                                              setting.memory_mb))
+        return [Assessment(profiler.assess(p.task_id, p.code) if p.passed and p.code else {})
+                for p in programs]
+
+    def facts(self) -> dict[str, str]:
+        return {"efficiency_metric": metric()}

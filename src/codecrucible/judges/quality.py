@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from codecrucible.judges import Assessment, Finding, register_judge, tools
+from codecrucible.judges import tools
+from codecrucible.judges.base import Assessment, Finding, text_judge
 
 # ruff's default rule set (E4, E7, E9, F) and PEP 8 naming.
 STYLE_RULES = ("E4", "E7", "E9", "F", "N")
 
 
-@register_judge("maintainability")
+@text_judge
 def maintainability(programs: Sequence[str]) -> list[Assessment]:
     return [Assessment(scores=_radon_scores(program)) for program in programs]
 
@@ -49,7 +50,7 @@ def _radon_scores(program: str) -> dict[str, float]:
     }
 
 
-@register_judge("style")
+@text_judge
 def style(programs: Sequence[str]) -> list[Assessment]:
     out = []
     for program, found in zip(programs, tools.ruff(programs, STYLE_RULES), strict=True):

@@ -19,7 +19,8 @@ import math
 import re
 from collections.abc import Sequence
 
-from codecrucible.judges import Assessment, Finding, register_judge, tools
+from codecrucible.judges import tools
+from codecrucible.judges.base import Assessment, Finding, text_judge
 
 IGNORED = {"B101", "S101"}
 SECRET_CWES = {259, 798}
@@ -38,7 +39,7 @@ _KEY_NAME = re.compile(r"(api|access|secret|private|auth)[_-]?(key|token)|secret
 _KEY_PREFIXES = ("sk-", "sk_live_", "AKIA", "ghp_", "xoxb-", "AIza")
 
 
-@register_judge("security")
+@text_judge
 def security(programs: Sequence[str]) -> list[Assessment]:
     out = []
     for program, issues, linted in zip(programs, tools.bandit(programs),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from codecrucible.files import cache_dir
-from codecrucible.models import hf, llama, openai_api  # noqa: F401  (they register backends)
 from codecrucible.models.base import (
+    BACKENDS,
     Completion,
     Model,
     ModelError,
@@ -26,5 +26,5 @@ def open_model(spec: str, options: ModelOptions | None = None, *, cache: bool = 
     return CachedModel(model, ResponseCache(cache_dir() / "responses.sqlite") if cache else None)
 
 
-__all__ = ["CATALOG", "DEFAULT_MODEL", "CachedModel", "Completion", "Meter", "Model",
+__all__ = ["BACKENDS", "CATALOG", "DEFAULT_MODEL", "CachedModel", "Completion", "Meter", "Model",
            "ModelError", "ModelOptions", "Request", "open_model", "register_backend", "schemes"]

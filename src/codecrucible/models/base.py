@@ -2,7 +2,8 @@
 
 A backend is named by a URI-like string (``embedded:qwen2.5-coder-0.5b``, ``gguf:/path.gguf``,
 ``openai:http://host:8000/v1#name``, ``hf:/path/to/checkpoint``). The scheme picks a factory
-from the registry, so an outside package can add a backend with one ``@register_backend``.
+from ``BACKENDS``, so an outside package can add a backend with one entry point in the group
+``codecrucible.models`` (or ``@register_backend`` at run time).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from codecrucible.records import Completion, Request
+from codecrucible.registry import Registry
 
 
 class ModelError(RuntimeError):
@@ -20,11 +22,35 @@ class ModelError(RuntimeError):
 
 @runtime_checkable
 class Model(Protocol):
-    """What every backend provides."""
+    """What every backend provides: completions for requests, and what it can do.
+
+    A backend says what it can do rather than being probed: ``prefills`` (it renders the chat
+    template itself, so the answer can be started for the model, e.g. with an opening code
+    fence), ``serial`` (one call at a time: callers hold a batch together rather than send
+    calls from several threads) and ``concurrency`` (requests it serves at once). Example::
+
+        class Echo:
+            spec = identity = "echo:"
+            chat, prefills, serial, concurrency = False, False, False, 8
+
+            def generate(self, requests):
+                return [Completion(r.prompt, 0, 0, 0.0) for r in requests]
+
+            def describe(self):
+                return {"backend": "echo"}
+
+            def close(self):
+                pass
+
+        BACKENDS.add("echo", lambda rest, options: Echo())   # or an entry point
+    """
 
     spec: str           # the string the user gave, e.g. "embedded:qwen2.5-coder-0.5b"
     identity: str       # what the response cache keys on: a file sha256, or server + model name
     chat: bool          # True when the model expects chat prompts (an instruct model)
+    prefills: bool      # True when an answer can be started for the model (``Request.prefill``)
+    serial: bool        # True when calls must not overlap (one context, one generator)
+    concurrency: int    # requests served at once (1 for a serial backend)
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
         """Complete every request, in order. Backends may batch, reuse a shared prompt's
@@ -52,18 +78,21 @@ class ModelOptions:
 
 
 Factory = Callable[[str, ModelOptions], Model]
-_BACKENDS: dict[str, Factory] = {}
+BACKENDS: Registry[Factory] = Registry("backend", "codecrucible.models", {
+    "embedded": "codecrucible.models.llama:open_embedded",
+    "gguf": "codecrucible.models.llama:open_gguf",
+    "openai": "codecrucible.models.openai_api:open_openai",
+    "hf": "codecrucible.models.hf:open_hf",
+})
 
 
 def register_backend(scheme: str) -> Callable[[Factory], Factory]:
-    def add(factory: Factory) -> Factory:
-        _BACKENDS[scheme] = factory
-        return factory
-    return add
+    """A decorator adding a backend at run time, for ``scheme:...`` specs."""
+    return BACKENDS.register(scheme)
 
 
 def schemes() -> list[str]:
-    return sorted(_BACKENDS)
+    return BACKENDS.names()
 
 
 def split_spec(spec: str) -> tuple[str, str]:
@@ -76,7 +105,7 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 def factory_for(spec: str) -> tuple[Factory, str]:
     scheme, rest = split_spec(spec)
-    if scheme not in _BACKENDS:
+    if scheme not in BACKENDS:
         raise ModelError(f"model {spec!r}: unknown backend {scheme!r} "
                          f"(known: {', '.join(schemes())})")
-    return _BACKENDS[scheme], rest
+    return BACKENDS.get(scheme), rest

@@ -75,25 +75,36 @@ class Meter:
             self.model_s += completion.latency_s
 
 
+def _backend(name: str) -> property:
+    return property(lambda self: getattr(self.model, name), doc=f"The backend's ``{name}``.")
+
+
 class CachedModel:
-    """Wraps a backend: cache lookups first, misses go to the model in one call, all metered."""
+    """Wraps a backend: cache lookups first, misses go to the model in one call, all metered.
+    It is a ``Model`` itself, declaring what its backend can do."""
+
+    spec, identity, chat = _backend("spec"), _backend("identity"), _backend("chat")
+    prefills, serial = _backend("prefills"), _backend("serial")
+    concurrency = _backend("concurrency")
 
     def __init__(self, model: Model, cache: ResponseCache | None):
         self.model, self.cache = model, cache
         self.meter = Meter()
         self._lock = threading.Lock()
+        # Held across a serial backend's batch: another thread's prompt in between would
+        # evict the shared prompt's processed tokens.
+        self._serial = threading.RLock() if model.serial else None
 
-    def __getattr__(self, name):  # spec, identity, chat, describe, render...
+    def __getattr__(self, name):  # describe, render...
         return getattr(self.model, name)
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
         keys = [r.key(self.model.identity) for r in requests]
         found = [self.cache.get(k) if self.cache else None for k in keys]
         missing = [i for i, hit in enumerate(found) if hit is None]
-        lock = getattr(self.model, "lock", None)
-        if missing and lock is not None:
+        if missing and self._serial is not None:
             # A serial backend: cache each answer as it comes, so a crash loses at most one.
-            with lock:
+            with self._serial:
                 for i in missing:
                     found[i] = self._fresh([requests[i]], [keys[i]])[0]
         elif missing:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from codecrucible.models.base import Completion, ModelError, ModelOptions, Request, register_backend
+from codecrucible.models.base import Completion, ModelError, ModelOptions, Request
 
 _WEIGHTS = (".safetensors", ".bin", ".pt", ".pth")
 # Besides the weights: configs, tokenizer files and a chat template kept beside them.
@@ -57,6 +57,8 @@ class HFModel:
     must not share the random generator with another call."""
 
     prefills = True  # the chat template is rendered here, so an answer can be started
+    serial = True    # one model, one random generator: calls never overlap
+    concurrency = 1
 
     def __init__(self, spec: str, path: Path, options: ModelOptions):
         files = checkpoint_files(path)
@@ -85,7 +87,7 @@ class HFModel:
             raise ModelError(f"{spec}: the tokenizer has no chat template; use --prompt-style "
                              f"completion")
         self.chat = wants_chat if wants_chat is not None else bool(self.template)
-        self.lock = threading.RLock()  # one generation at a time; the cache and run read it
+        self._lock = threading.RLock()  # one generation at a time
 
     def describe(self) -> dict:
         return {"backend": "transformers", "path": str(self.path), "sha256": self.sha256,
@@ -120,7 +122,7 @@ class HFModel:
                              f"{window} positions")
         config = self._config(request)
         stopper = _stop_criterion(torch, self.tokenizer, request.stop, prompt_len)
-        with self.lock:
+        with self._lock:
             start = time.perf_counter()
             # A private copy of the random state: the seed alone decides a sample, and seeding
             # never disturbs anyone else's use of torch's generator.
@@ -203,7 +205,6 @@ def _stop_criterion(torch, tokenizer, stops: Sequence[str], prompt_len: int):
     return StoppingCriteriaList([StopStrings()])
 
 
-@register_backend("hf")
 def open_hf(rest: str, options: ModelOptions) -> HFModel:
     """``hf:PATH``: a directory saved by ``save_pretrained`` (config, weights, tokenizer)."""
     return HFModel(f"hf:{rest}", Path(rest).expanduser(), options)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codecrucible.files import cache_dir, sha256_of
-from codecrucible.models.base import Completion, ModelError, ModelOptions, Request, register_backend
+from codecrucible.models.base import Completion, ModelError, ModelOptions, Request
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,8 @@ class LlamaModel:
     """
 
     prefills = True  # the chat template is rendered here, so an answer can be started
+    serial = True    # one context: calls never overlap
+    concurrency = 1
 
     def __init__(self, spec: str, path: Path, sha256: str, options: ModelOptions,
                  chat: bool | None = None):
@@ -178,9 +180,9 @@ class LlamaModel:
             wants_chat if wants_chat is not None else bool(self.template))
         self.context = options.context
         self._prompt: list[int] = []   # the prompt whose tokens the context holds
-        # Held across a batch (the cache holds it too): another thread's prompt in between
-        # would evict the shared prompt's processed tokens.
-        self.lock = threading.RLock()
+        # Held across a batch: another thread's prompt in between would evict the shared
+        # prompt's processed tokens (``CachedModel`` holds a serial backend's batch together).
+        self._lock = threading.RLock()
 
     def describe(self) -> dict:
         return {"backend": "llama.cpp", "file": str(self.path), "sha256": self.sha256,
@@ -207,7 +209,7 @@ class LlamaModel:
         return self.llm.detokenize([token], special=True).decode("utf-8", "replace")
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
-        with self.lock:
+        with self._lock:
             return self._worker.submit(lambda: [self._one(r) for r in requests]).result()
 
     def _one(self, request: Request) -> Completion:
@@ -243,13 +245,11 @@ class LlamaModel:
         self._worker.shutdown()
 
 
-@register_backend("embedded")
 def open_embedded(rest: str, options: ModelOptions) -> LlamaModel:
     model, path = resolve_embedded(rest)
     return LlamaModel(f"embedded:{rest}", path, model.sha256, options)
 
 
-@register_backend("gguf")
 def open_gguf(rest: str, options: ModelOptions) -> LlamaModel:
     """``gguf:PATH`` or ``gguf:PATH#sha256=HEX``; with a pin, or a ``PATH.sha256`` file beside
     it, a file whose bytes differ is refused."""

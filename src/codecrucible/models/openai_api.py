@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from codecrucible.models.base import Completion, ModelError, ModelOptions, Request, register_backend
+from codecrucible.models.base import Completion, ModelError, ModelOptions, Request
 
 EXAMPLE = "openai:http://127.0.0.1:8000/v1#qwen"
 BACKOFF_S = 1.0          # first retry waits about this long, then twice as long each time
@@ -33,6 +33,9 @@ class OpenAIModel:
     """One model on one server. Each ``generate`` call runs its own event loop (and so its own
     client, since an httpx async client belongs to the loop that made it), which keeps calls
     from several worker threads independent."""
+
+    prefills = False  # chat APIs cannot start the assistant's answer
+    serial = False    # calls from several threads run side by side
 
     def __init__(self, base_url: str, model: str, options: ModelOptions,
                  *, backoff_s: float | None = None):
@@ -166,7 +169,6 @@ def _one_line(text: str) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-@register_backend("openai")
 def open_openai(rest: str, options: ModelOptions) -> OpenAIModel:
     url, _, model = rest.partition("#")
     parsed = urlparse(url)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -23,12 +22,11 @@ from codecrucible.benchmarks.data import DataError
 from codecrucible.correctness import calibrate
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
-from codecrucible.judges import cost, efficiency
-from codecrucible.judges.efficiency import Efficiency
+from codecrucible.judges import Program, Setting, cost
 from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
-from codecrucible.records import Candidate
+from codecrucible.records import Candidate, Problem
 from codecrucible.runs.fingerprint import fingerprint
-from codecrucible.sandbox import REFERENCES, SandboxPool
+from codecrucible.sandbox import REFERENCES, executor
 from codecrucible.store import Store, StoreError
 from codecrucible.strategies import Budget, Context, Sampling
 
@@ -69,8 +67,7 @@ class RunConfig:
         if self.strategy not in strategies.names():
             raise RunError(f"unknown strategy {self.strategy!r} "
                            f"(known: {', '.join(strategies.names())})")
-        if self.strategy != "repair" and self.budget.rounds:
-            raise RunError("--rounds applies to the repair strategy only")
+        check_strategy(self, ())
         unknown = sorted(set(self.judges) - set(judges.names()))
         if unknown:
             raise RunError(f"unknown judge {unknown[0]!r} (known: {', '.join(judges.names())})")
@@ -117,9 +114,7 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
     config.check()
     bench = benchmarks.get(config.benchmark)
     problems = _select(bench.load(data_dir), config, bench.name)
-    if config.strategy == "multiturn" and not all(p.metadata.get("turns") for p in problems):
-        raise RunError(f"the multiturn strategy needs a benchmark whose problems are specified "
-                       f"turn by turn (mtpb); {bench.name} has no turns")
+    check_strategy(config, problems)
     skipped = benchmarks.unavailable(problems)
     problems = [p for p in problems if p.task_id not in skipped]
     if not problems:
@@ -131,8 +126,9 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
         if resume_id is not None:
             _check_same_model(store.run(resume_id), model)
         sandbox = benchmarks.sandbox_config(problems)
-        with SandboxPool(slots, sandbox, role=REFERENCES, lazy=True) as references, \
-                SandboxPool(slots, sandbox) as pool:
+        pools = executor("local")
+        with pools(slots, sandbox, role=REFERENCES, lazy=True) as references, \
+                pools(slots, sandbox) as pool:
             progress.phase("calibrating", len(problems))
             data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
             tests = calibrate.calibrate(problems, references, data_key)
@@ -162,8 +158,7 @@ def _environment(pool, model, config: RunConfig, data_key: str, problems, skippe
     return fingerprint(pool.layers) | {
         "model": model.describe(), "model_identity": model.identity, "data_sha256": data_key,
         "time_limits": asdict(config.limits), "skipped": skipped, "unjudgeable": unjudgeable,
-        "groups": benchmarks.groups_of(problems),
-        "efficiency_metric": efficiency.metric() if "efficiency" in config.judges else None,
+        "groups": benchmarks.groups_of(problems), **judges.facts(config.judges),
         "energy": cost.energy_source()}
 
 
@@ -187,7 +182,7 @@ def _generate_and_judge(problems, tests, pool, references, config: RunConfig, mo
                   config.memory_mb, references)
     try:
         ctx = Context(model, referee, config.sampling, config.budget)
-        assessor = _Assessor(config.judges, referee, config.limits, config.memory_mb)
+        assessor = _Assessor(config.judges, Setting(referee, config.limits, config.memory_mb))
         progress.phase("generating", len(todo))
         written = _generate(problems, todo, ctx, strategies.get(config.strategy), assessor,
                             store, run_id, progress, _workers(model, config.sampling.n))
@@ -198,25 +193,16 @@ def _generate_and_judge(problems, tests, pool, references, config: RunConfig, mo
 
 class _Assessor:
     """The judges beyond correctness, run in the strategy's worker thread once its candidates
-    are judged: static ones on every final program, efficiency on the correct ones."""
+    are judged, on every final program."""
 
-    def __init__(self, chosen: tuple[str, ...], referee: Referee, limits, memory_mb: int):
-        self.static = [name for name in chosen if name not in judges.RUNNING_JUDGES]
-        self.efficiency = Efficiency(referee, limits, memory_mb) if "efficiency" in chosen \
-            else None
+    def __init__(self, chosen: tuple[str, ...], setting: Setting):
+        self.chosen, self.setting = chosen, setting
 
     def __call__(self, candidates: list[Candidate]) -> list | None:
-        if not self.static and self.efficiency is None:
+        if not self.chosen:
             return None
-        # A candidate without code has nothing to judge.
-        programs = [c.final.code or "" for c in candidates]
-        assessments = judges.assess(self.static, programs)
-        if self.efficiency is not None:
-            for candidate, assessment in zip(candidates, assessments, strict=True):
-                if candidate.final.passed:
-                    assessment.scores.update(self.efficiency.assess(candidate.task_id,
-                                                                    candidate.final.code))
-        return assessments
+        programs = [Program(c.task_id, c.final.code, c.final.passed) for c in candidates]
+        return judges.assess(self.chosen, programs, self.setting)
 
 
 def _solve(strategy, problem, samples, ctx: Context, assessor: _Assessor):
@@ -260,10 +246,17 @@ def _workers(model, samples: int) -> int:
     """A serial backend gets two workers: one generating while the other waits on the referee.
     A server backend gets as many as keep its requests in flight (each worker sends its
     problem's samples at once) within the model's concurrency."""
-    if getattr(model.model, "lock", None) is not None:
+    if model.serial:
         return 2
-    concurrency = model.describe().get("concurrency", os.cpu_count() or 2)
-    return max(1, concurrency // max(1, samples))
+    return max(1, model.concurrency // max(1, samples))
+
+
+def check_strategy(config: RunConfig, problems: Sequence[Problem]) -> None:
+    """The strategy's own check of the run's options (with no problems) or its problems."""
+    try:
+        strategies.get(config.strategy).check(config.budget, problems)
+    except ValueError as err:
+        raise RunError(str(err)) from None
 
 
 def _select(problems, config: RunConfig, name: str):

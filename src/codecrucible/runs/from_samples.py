@@ -27,7 +27,7 @@ from codecrucible.files import sha256_of
 from codecrucible.records import Verdict
 from codecrucible.runs.fingerprint import fingerprint
 from codecrucible.runs.samples import Sample, SampleError, read_samples
-from codecrucible.sandbox import REFERENCES, SandboxPool
+from codecrucible.sandbox import REFERENCES, SandboxPool, executor
 from codecrucible.store import Store
 
 _BATCH_SECONDS = 0.5
@@ -95,7 +95,8 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
                           f"with these settings in {store.path}")
 
     sandbox = benchmarks.sandbox_config(used)
-    with SandboxPool(slots, sandbox, role=REFERENCES, lazy=True) as references:
+    pools = executor("local")
+    with pools(slots, sandbox, role=REFERENCES, lazy=True) as references:
         progress.phase("calibrating", len(used))
         tests = calibrate.calibrate(used, references, _data_key(bench),
                                     on_done=lambda _: progress.advance(True))
@@ -106,7 +107,7 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
         checked = any(checking.is_checked(problems[s.task_id]) for s in samples)
         if not checked:
             references.close()  # its servers held expected answers: gone before judging
-        with SandboxPool(slots, sandbox) as pool:
+        with pools(slots, sandbox) as pool:
             if run is None:
                 environment = fingerprint(pool.layers) | {
                     "data_sha256": _data_key(bench), "time_limits": asdict(limits),

@@ -10,16 +10,21 @@ from codecrucible.benchmarks.data import DataError
 from codecrucible.correctness import calibrate
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
-from codecrucible.judges.efficiency import Efficiency, metric
+from codecrucible.judges import Program, Setting
 from codecrucible.records import Verdict
-from codecrucible.sandbox import REFERENCES, SandboxPool
+from codecrucible.sandbox import REFERENCES, executor
 
 
 @dataclass(frozen=True)
 class ProgramJudgement:
     verdicts: dict[str, Verdict]
     assessment: judges.Assessment
-    efficiency_metric: str | None   # what the efficiency scores measure, when they were taken
+    facts: dict                     # how the judges that gave scores measured
+
+    @property
+    def efficiency_metric(self) -> str | None:
+        """What the efficiency scores measure, when they were taken."""
+        return self.facts.get("efficiency_metric")
 
     @property
     def passed(self) -> bool:
@@ -28,7 +33,7 @@ class ProgramJudgement:
 
 def judge_program(code: str, benchmark: str, task: str, data_dir: Path | None
                   ) -> ProgramJudgement:
-    """Correctness in the sandbox, efficiency when correct, then every static judge.
+    """Correctness in the sandbox, then every judge (efficiency only when it passed).
     Raises ``DataError`` for an unknown benchmark or task, or one that cannot run here."""
     bench = benchmarks.get(benchmark)
     problems = {p.task_id: p for p in bench.load(data_dir)}
@@ -39,8 +44,8 @@ def judge_program(code: str, benchmark: str, task: str, data_dir: Path | None
     if missing:
         raise DataError(f"{task} cannot run here: {missing[task]}")
     sandbox = benchmarks.sandbox_config([problem])
-    with SandboxPool(1, sandbox, role=REFERENCES, lazy=True) as references, \
-            SandboxPool(1, sandbox) as pool:
+    pools = executor("local")
+    with pools(1, sandbox, role=REFERENCES, lazy=True) as references, pools(1, sandbox) as pool:
         data_key = calibrate.data_key(*(spec.sha256 for spec in bench.files))
         tests = calibrate.calibrate([problem], references, data_key)
         if tests[task].error:
@@ -48,10 +53,11 @@ def judge_program(code: str, benchmark: str, task: str, data_dir: Path | None
         referee = Referee({task: problem}, tests, pool, TimeLimits(), references=references)
         try:
             verdicts = referee.submit(task, code).result()
-            passed = all(v.passed for v in verdicts.values())
-            speed = Efficiency(referee, TimeLimits(), 1024).assess(task, code) if passed else {}
+            program = Program(task, code, all(v.passed for v in verdicts.values()))
+            (assessment,) = judges.assess(judges.names(), [program],
+                                          Setting(referee, TimeLimits(), 1024))
         finally:
             referee.close()
-    assessment = judges.assess(judges.names(), [code])[0]
-    assessment.scores.update(speed)
-    return ProgramJudgement(verdicts, assessment, metric() if speed else None)
+    # What the judges that gave scores record of how they measure.
+    measured = sorted({name.partition(".")[0] for name in assessment.scores})
+    return ProgramJudgement(verdicts, assessment, judges.facts(measured))

@@ -1,5 +1,6 @@
 """Running untrusted code: fork servers with OS-level isolation layers (see server.py)."""
 
+from codecrucible.sandbox.executors import EXECUTORS, Executor, executor
 from codecrucible.sandbox.jobs import Limits, reference_job
 from codecrucible.sandbox.pool import (
     CANDIDATES,
@@ -10,5 +11,5 @@ from codecrucible.sandbox.pool import (
     SandboxPool,
 )
 
-__all__ = ["CANDIDATES", "REFERENCES", "ForkServer", "Limits", "SandboxConfig", "SandboxError",
-           "SandboxPool", "reference_job"]
+__all__ = ["CANDIDATES", "EXECUTORS", "REFERENCES", "Executor", "ForkServer", "Limits",
+           "SandboxConfig", "SandboxError", "SandboxPool", "executor", "reference_job"]

@@ -1,28 +1,32 @@
 """Strategies: how a model's calls become candidates (see ``base`` for the seam).
 
-Adding one is a module with a function ``(problem, samples, ctx) -> list[Candidate]`` and a line
-in ``REGISTRY`` below (or an entry point in the group ``codecrucible.strategies``).
+Adding one is a module with an object that follows ``Strategy`` (a ``check`` of the options it
+accepts, and a call ``(problem, samples, ctx) -> list[Candidate]``) and a line in ``REGISTRY``
+below, or an entry point in the group ``codecrucible.strategies`` naming it or its class.
 """
 
 from __future__ import annotations
 
-from codecrucible.registry import Registry
-from codecrucible.strategies.base import Budget, Context, Referee, Sampling, Strategy, seed_for
+from codecrucible.registry import Registry, instance
+from codecrucible.strategies.base import (
+    Budget,
+    Context,
+    Referee,
+    Sampling,
+    Strategy,
+    no_rounds,
+    seed_for,
+)
 
 REGISTRY: Registry[Strategy] = Registry("strategy", "codecrucible.strategies", {
     "single": "codecrucible.strategies.single:single",
     "repair": "codecrucible.strategies.repair:repair",
     "multiturn": "codecrucible.strategies.multiturn:multiturn",
-})
+}, make=instance)
 
 
-def get(name: str) -> Strategy:
-    return REGISTRY.get(name)
-
-
-def names() -> list[str]:
-    return REGISTRY.names()
+get, names = REGISTRY.get, REGISTRY.names
 
 
 __all__ = ["REGISTRY", "Budget", "Context", "Referee", "Sampling", "Strategy", "get", "names",
-           "seed_for"]
+           "no_rounds", "seed_for"]

@@ -4,23 +4,32 @@ A strategy gets a problem, the sample indices still to produce, and a ``Context`
 model (cached and metered), the referee (a strategy never runs code itself: it submits programs
 and reads their verdicts) and its sampling settings and budget. It returns one ``Candidate`` per
 sample, each with every attempt that led to it, so the tokens and time of every round are charged
-to the problem. Strategies register by name in ``codecrucible.strategies.REGISTRY``.
+to the problem. Strategies register by name in ``codecrucible.strategies.REGISTRY``, each with
+a check of the options it accepts, so the run engine tests no strategy by name.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
-from codecrucible.models import CachedModel
-from codecrucible.records import Candidate, Problem, Request, Verdict
+from codecrucible.models import Model
+from codecrucible.records import Attempt, Candidate, Problem, Request, Verdict
 from codecrucible.strategies import prompting
 
 
 class Referee(Protocol):
-    """What a strategy may ask of the one path to a verdict (``correctness.referee``)."""
+    """What a strategy may ask of the one path to a verdict (``correctness.referee``).
+
+    Strategies see only this protocol, never the concrete referee. Example, a strategy's
+    use::
+
+        verdicts = ctx.referee.submit(problem.task_id, code).result()
+        passed = all(v.passed for v in verdicts.values())
+    """
 
     def submit(self, task_id: str, code: str | None) -> Future[dict[str, Verdict]]:
         """Verdicts per suite for ``code`` on ``task_id``; ``None`` means no code was found."""
@@ -38,30 +47,80 @@ class Sampling:
 
 @dataclass(frozen=True)
 class Budget:
-    """What one sample may spend: the first attempt plus up to ``rounds`` repairs."""
+    """What one sample may spend: the first attempt plus up to ``rounds`` repairs, and at most
+    ``calls`` model calls and ``tokens`` tokens (in and out, every attempt's); None is no
+    limit. The first attempt is always made; a strategy makes no call once either is spent,
+    so studies can hold budgets equal across strategies."""
 
     rounds: int = 0
+    calls: int | None = None
+    tokens: int | None = None
+
+    def spent(self, attempts: Sequence[Attempt]) -> bool:
+        """Whether a sample that made ``attempts`` may call the model no more."""
+        if self.calls is not None and len(attempts) >= self.calls:
+            return True
+        used = sum(a.completion.tokens_in + a.completion.tokens_out for a in attempts)
+        return self.tokens is not None and used >= self.tokens
 
 
 @dataclass
 class Context:
-    model: CachedModel
+    """What a strategy works with: the model (cached and metered), the referee, its sampling
+    settings and its budget per sample."""
+
+    model: Model
     referee: Referee
     sampling: Sampling
     budget: Budget
 
     def request(self, problem: Problem, sample: int) -> Request:
         s = self.sampling
-        return prompting.first_request(problem, self.model.chat,
-                                       prefill=getattr(self.model, "prefills", False),
+        return prompting.first_request(problem, self.model.chat, prefill=self.model.prefills,
                                        max_tokens=s.max_tokens, temperature=s.temperature,
                                        top_p=s.top_p,
                                        seed=seed_for(s.seed, problem.task_id, sample))
 
 
 class Strategy(Protocol):
+    """How a model's calls become candidates for a problem.
+
+    ``check`` refuses, before any model time is spent, options or problems the strategy cannot
+    use, with a ``ValueError`` saying why (the run engine reports its message as is); it is
+    called with no problems first, for the options alone. ``__call__`` returns one
+    ``Candidate`` per sample in ``samples``. Example, the best of two answers::
+
+        class BestOfTwo:
+            def check(self, budget, problems):
+                if budget.rounds:
+                    raise ValueError("--rounds applies to the repair strategy only")
+
+            def __call__(self, problem, samples, ctx):
+                out = []
+                for sample in samples:
+                    request = ctx.request(problem, sample)
+                    attempts = []
+                    for round_, answer in enumerate(ctx.model.generate([request] * 2)):
+                        code = prompting.program(problem, request, answer.text)
+                        verdicts = ctx.referee.submit(problem.task_id, code).result()
+                        attempts.append(Attempt(round_, request, answer, code, verdicts))
+                    attempts.sort(key=lambda a: a.passed)  # the last (final) one is the best
+                    out.append(Candidate(problem.task_id, sample, attempts))
+                return out
+
+        strategies.REGISTRY.add("best-of-two", BestOfTwo())   # or an entry point
+    """
+
+    def check(self, budget: Budget, problems: Sequence[Problem]) -> None: ...
+
     def __call__(self, problem: Problem, samples: list[int], ctx: Context) -> list[Candidate]:
         ...
+
+
+def no_rounds(budget: Budget) -> None:
+    """The check of a strategy that makes no repair rounds."""
+    if budget.rounds:
+        raise ValueError("--rounds applies to the repair strategy only")
 
 
 def seed_for(base: int, task_id: str, sample: int, round_: int = 0) -> int:

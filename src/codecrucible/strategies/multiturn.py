@@ -13,11 +13,12 @@ tokens and time, so the trace of a conversation can be read back and its cost is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codecrucible.records import Attempt, Candidate, Problem, Request
 from codecrucible.strategies import extract, prompting
-from codecrucible.strategies.base import Context, seed_for
+from codecrucible.strategies.base import Budget, Context, no_rounds, seed_for
 
 # A base model's turn ends at a comment (the next turn's slot), a docstring or a blank gap.
 TURN_STOPS = ("\n#", "<|endoftext|>", '\n"""', "\n'''", "\n\n\n")
@@ -58,14 +59,29 @@ class Conversation:
         return code
 
 
-def multiturn(problem: Problem, samples: list[int], ctx: Context) -> list[Candidate]:
-    turns = problem.metadata.get("turns")
-    if not turns:
-        raise ValueError(f"{problem.task_id} has no turns; the multiturn strategy needs a "
-                         "benchmark that specifies problems turn by turn (mtpb)")
+class Multiturn:
+    """Each sample's program written turn by turn; only the finished program is judged."""
+
+    def check(self, budget: Budget, problems: Sequence[Problem]) -> None:
+        no_rounds(budget)
+        lacking = next((p for p in problems if not p.metadata.get("turns")), None)
+        if lacking is not None:
+            raise ValueError(f"the multiturn strategy needs a benchmark whose problems are "
+                             f"specified turn by turn (mtpb); {lacking.benchmark} has no turns")
+
+    def __call__(self, problem: Problem, samples: list[int], ctx: Context) -> list[Candidate]:
+        turns = problem.metadata.get("turns")
+        if not turns:
+            raise ValueError(f"{problem.task_id} has no turns; the multiturn strategy needs a "
+                             "benchmark that specifies problems turn by turn (mtpb)")
+        return _converse(problem, turns, samples, ctx)
+
+
+def _converse(problem: Problem, turns: list[str], samples: list[int], ctx: Context
+              ) -> list[Candidate]:
     s = ctx.sampling
     budget = problem.metadata.get("turn_max_tokens", s.max_tokens)
-    prefill = getattr(ctx.model, "prefills", False)
+    prefill = ctx.model.prefills
     conversations = {sample: Conversation(problem.metadata.get("prefix", "")) for sample in samples}
     attempts: dict[int, list[Attempt]] = {sample: [] for sample in samples}
     wrote_code = dict.fromkeys(samples, False)
@@ -91,3 +107,6 @@ def multiturn(problem: Problem, samples: list[int], ctx: Context) -> list[Candid
         final.verdicts = futures[sample].result()
         candidates.append(Candidate(problem.task_id, sample, attempts[sample]))
     return candidates
+
+
+multiturn = Multiturn()

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from codecrucible.records import Attempt, Candidate, Problem, Request
 from codecrucible.strategies import prompting
-from codecrucible.strategies.base import Context
+from codecrucible.strategies.base import Budget, Context, no_rounds
 
 
-def single(problem: Problem, samples: list[int], ctx: Context) -> list[Candidate]:
-    """n independent samples of the same prompt."""
-    requests = [ctx.request(problem, s) for s in samples]
-    attempts = attempts_for(problem, requests, [0] * len(samples), ctx)
-    return [Candidate(problem.task_id, s, [a]) for s, a in zip(samples, attempts, strict=True)]
+class Single:
+    """n independent samples of the same prompt; one model call each."""
+
+    def check(self, budget: Budget, problems: Sequence[Problem]) -> None:
+        no_rounds(budget)
+
+    def __call__(self, problem: Problem, samples: list[int], ctx: Context) -> list[Candidate]:
+        requests = [ctx.request(problem, s) for s in samples]
+        attempts = attempts_for(problem, requests, [0] * len(samples), ctx)
+        return [Candidate(problem.task_id, s, [a])
+                for s, a in zip(samples, attempts, strict=True)]
+
+
+single = Single()
 
 
 def attempts_for(problem: Problem, requests: list[Request], rounds: list[int], ctx: Context

@@ -66,7 +66,7 @@ def test_run_hands_its_strategies_the_referee(tmp_path, submitted, monkeypatch,
         return out
 
     monkeypatch.setattr(from_model.strategies, "get", lambda name: strategy)
-    model = SimpleNamespace(meter=Meter(), model=SimpleNamespace(lock=None),
+    model = SimpleNamespace(meter=Meter(), serial=False, prefills=False, concurrency=1,
                             describe=lambda: {"concurrency": 1})
     tests = calibrate.calibrate([SPREAD], reference_pool, "spread-test")
     store = Store(tmp_path / "r.db")

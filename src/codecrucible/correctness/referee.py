@@ -145,7 +145,7 @@ class Referee:
         with self._lock:
             if self._checker is None:
                 if self.references is None:
-                    raise ValueError("judging this benchmark needs the judge's reference pool")
+                    raise ValueError("judging this benchmark needs the referee's reference pool")
                 self._checker = checking.Checker(self.references)
             return self._checker
 

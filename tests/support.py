@@ -16,6 +16,23 @@ from codecrucible.records import Problem
 CRUCIBLE = str(Path(sys.executable).with_name("crucible"))
 
 
+# A store as the first schema made it: runs and verdicts (before verdicts had a score), one run
+# ``r1`` with one passing verdict. ``sqlite3``'s ``executescript`` it into a fresh file.
+STORE_VERSION_1 = """
+    CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, benchmark TEXT NOT NULL,
+        config_key TEXT NOT NULL, config TEXT NOT NULL, environment TEXT NOT NULL,
+        created REAL NOT NULL, finished REAL);
+    CREATE TABLE verdicts (run_id TEXT NOT NULL, task_id TEXT NOT NULL,
+        sample INTEGER NOT NULL, suite TEXT NOT NULL, status TEXT NOT NULL,
+        tests_passed INTEGER NOT NULL, tests_total INTEGER NOT NULL, first_failure TEXT,
+        stdout TEXT, stderr TEXT, wall_s REAL, cpu_s REAL, max_rss_kb INTEGER,
+        created REAL NOT NULL, PRIMARY KEY (run_id, task_id, sample, suite));
+    INSERT INTO runs VALUES ('r1', 'eval', 'humaneval', 'k', '{}', '{}', 1.0, 2.0);
+    INSERT INTO verdicts VALUES ('r1', 'HumanEval/0', 0, 'base', 'passed', 3, 3, NULL,
+        '', '', 0.1, 0.1, 1000, 1.0);
+"""
+
+
 def crucible(*args: str, env_extra: dict | None = None, timeout: float = 600):
     """The installed ``crucible`` command, run as a user would, with its output captured."""
     env = dict(os.environ) | (env_extra or {})

@@ -100,9 +100,22 @@ _INSERT_VERDICT = (
     "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
     " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-# Columns added since the first schema, as (table, column, type): a store made before them
-# gets them on opening (``_migrate``), so old stores stay readable and writable.
-_ADDED_COLUMNS = (("verdicts", "score", "REAL"),)
+# The store's schema version, kept in SQLite's ``PRAGMA user_version``. Version 1 is the first
+# schema (stores made before versions existed read 0 and are taken as 1); each step below
+# upgrades a store by one version, in place and in one transaction with its version number, so
+# an old store stays readable and writable. A store of a newer version is refused.
+SCHEMA_VERSION = 2
+
+
+def _add_score_column(db: sqlite3.Connection) -> None:
+    """1 -> 2: verdicts get a nullable ``score`` (score-valued problems)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(verdicts)")}
+    if "score" not in have:  # unversioned stores made after scores already have it
+        db.execute("ALTER TABLE verdicts ADD COLUMN score REAL")
+
+
+# version reached -> the step that reaches it from the version before
+_MIGRATIONS = {2: _add_score_column}
 
 
 def _overall(verdicts: dict[str, Verdict]) -> str:
@@ -152,6 +165,8 @@ class Store:
     - Any text is storable: lone surrogates and other text UTF-8 cannot hold are escaped
       (``records.valid_text``) rather than failing the batch.
     - A file that is not a store raises ``StoreError`` naming it, never a SQLite traceback.
+    - Versioned (``SCHEMA_VERSION``, in ``PRAGMA user_version``): an older store is upgraded
+      in place on opening, step by step; a newer one raises ``StoreError`` untouched.
     """
 
     def __init__(self, path: str | Path):
@@ -159,18 +174,31 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, factory=_Connection)
+            version = self.version()
+            if version > SCHEMA_VERSION:
+                self.db.close()
+                raise StoreError(
+                    f"{self.path}: store schema version {version} is newer than this "
+                    f"codecrucible reads (version {SCHEMA_VERSION}); use a newer codecrucible")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
-            self._migrate()
+            self._migrate(max(version, 1))
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: not a usable codecrucible store ({err})") from err
 
-    def _migrate(self) -> None:
-        for table, column, kind in _ADDED_COLUMNS:
-            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    def version(self) -> int:
+        """The store's schema version (``SCHEMA_VERSION`` once opened; 0: never versioned)."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self, version: int) -> None:
+        """Upgrade step by step from ``version`` to ``SCHEMA_VERSION``, each step in one
+        transaction with the version it reaches. A new (empty) store runs the steps too: they
+        find nothing to do, since ``_SCHEMA`` is the latest, and only set the version."""
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                _MIGRATIONS[target](self.db)
+                self.db.execute(f"PRAGMA user_version = {target}")
 
     def close(self) -> None:
         self.db.close()

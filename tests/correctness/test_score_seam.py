@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 from spread import BEST, CROWDED, FORGERIES, HONEST, MODEST, SPREAD
+from support import STORE_VERSION_1
 
 from codecrucible.correctness import calibrate
 from codecrucible.correctness.expected import TimeLimits
@@ -70,19 +71,7 @@ def test_eval_stores_scores_and_the_summary_reports_the_best(tmp_path, spread_be
 def test_a_store_made_before_scores_gets_the_column_and_stays_readable(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:  # the verdicts table as it was before scores
-        conn.executescript("""
-            CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, benchmark TEXT NOT NULL,
-                config_key TEXT NOT NULL, config TEXT NOT NULL, environment TEXT NOT NULL,
-                created REAL NOT NULL, finished REAL);
-            CREATE TABLE verdicts (run_id TEXT NOT NULL, task_id TEXT NOT NULL,
-                sample INTEGER NOT NULL, suite TEXT NOT NULL, status TEXT NOT NULL,
-                tests_passed INTEGER NOT NULL, tests_total INTEGER NOT NULL, first_failure TEXT,
-                stdout TEXT, stderr TEXT, wall_s REAL, cpu_s REAL, max_rss_kb INTEGER,
-                created REAL NOT NULL, PRIMARY KEY (run_id, task_id, sample, suite));
-            INSERT INTO runs VALUES ('r1', 'eval', 'humaneval', 'k', '{}', '{}', 1.0, 2.0);
-            INSERT INTO verdicts VALUES ('r1', 'HumanEval/0', 0, 'base', 'passed', 3, 3, NULL,
-                '', '', 0.1, 0.1, 1000, 1.0);
-        """)
+        conn.executescript(STORE_VERSION_1)
     store = Store(path)
     [row] = list(store.verdicts("r1"))
     assert row["status"] == "passed" and "score" not in row

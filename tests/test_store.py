@@ -1,0 +1,72 @@
+"""The store's schema version: new stores carry it, old ones upgrade in place step by step,
+newer ones are refused with a message naming the file and both versions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from support import STORE_VERSION_1
+
+from codecrucible.records import Status, Verdict
+from codecrucible.store import SCHEMA_VERSION, Store, StoreError
+
+
+def _user_version(path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def test_a_new_store_carries_the_current_version(tmp_path):
+    store = Store(tmp_path / "new.db")
+    assert store.version() == SCHEMA_VERSION == 2
+    store.close()
+    assert _user_version(tmp_path / "new.db") == SCHEMA_VERSION
+    Store(tmp_path / "new.db").close()  # reopening changes nothing
+    assert _user_version(tmp_path / "new.db") == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("stamped", [0, 1], ids=["unversioned", "version-1"])
+def test_an_old_store_upgrades_in_place_and_keeps_its_data(tmp_path, stamped):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(STORE_VERSION_1 + f"PRAGMA user_version = {stamped};")
+    store = Store(path)
+    assert store.version() == SCHEMA_VERSION
+    assert store.run("r1")["created"] == 1.0 and store.run("r1")["finished"] == 2.0
+    [row] = list(store.verdicts("r1"))
+    assert row["status"] == "passed" and row["tests_passed"] == 3 and "score" not in row
+    # the upgraded store takes the newer columns
+    store.add_verdicts("r1", [("HumanEval/1", 0, {"base": Verdict(Status.PASSED, 1, 1,
+                                                                  score=0.5)})])
+    assert store.suite_scores("r1", "base") == [0.5]
+    store.close()
+    assert _user_version(path) == SCHEMA_VERSION
+
+
+def test_an_unversioned_store_that_already_has_scores_is_stamped(tmp_path):
+    path = tmp_path / "unversioned.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:  # as stores were made before versions existed
+        conn.execute("PRAGMA user_version = 0")
+    store = Store(path)
+    assert store.version() == SCHEMA_VERSION
+    store.close()
+
+
+def test_a_store_from_a_newer_codecrucible_is_refused_untouched(tmp_path):
+    path = tmp_path / "future.db"
+    newer = SCHEMA_VERSION + 1
+    with sqlite3.connect(path) as conn:
+        conn.executescript(STORE_VERSION_1 + f"PRAGMA user_version = {newer};")
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert f"version {newer}" in message and f"version {SCHEMA_VERSION}" in message
+    assert _user_version(path) == newer
+    with sqlite3.connect(path) as conn:  # no table was added, no column changed
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(verdicts)")}
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master "
+                                                 "WHERE type = 'table'")}
+    assert "score" not in columns and tables == {"runs", "verdicts"}

@@ -393,6 +393,19 @@ class Store:
         return {(task, sample): code for task, sample, code in self.db.execute(
             "SELECT task_id, sample, code FROM samples WHERE run_id = ?", (run_id,))}
 
+    def samples(self, run_id: str) -> list[dict]:
+        """Each candidate's text as stored: ``raw`` (a model's whole answer, or a samples
+        file's ``solution`` or ``completion``) and ``code`` (the program as judged), with
+        ``no_code`` true where every verdict found no code in it."""
+        cursor = self.db.execute(
+            "SELECT s.task_id, s.sample, s.raw, s.code, COALESCE(MIN(v.status = ?), 0)"
+            " FROM samples s LEFT JOIN verdicts v ON v.run_id = s.run_id"
+            " AND v.task_id = s.task_id AND v.sample = s.sample WHERE s.run_id = ?"
+            " GROUP BY s.task_id, s.sample ORDER BY s.task_id, s.sample",
+            (Status.NO_CODE.value, run_id))
+        keys = ("task_id", "sample", "raw", "code", "no_code")
+        return [dict(zip(keys, (*row[:4], bool(row[4])), strict=True)) for row in cursor]
+
     def findings(self, run_id: str) -> dict[tuple[str, int], list[dict]]:
         out: dict[tuple[str, int], list[dict]] = {}
         cursor = self.db.execute("SELECT task_id, sample, judge, rule, line, severity, cwe, "

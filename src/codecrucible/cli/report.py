@@ -1,4 +1,5 @@
-"""``crucible report``: runs side by side, exported as CSV, JSON Lines or an HTML page."""
+"""``crucible report``: runs side by side, exported as CSV, JSON Lines, an HTML page or an
+EvalPlus samples file."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def report(
     html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML "
                                           "page: the runs, pass@1 against cost, every judge's "
                                           "distribution and each problem's programs."),
+    samples_path: Path | None = typer.Option(
+        None, "--samples", help="Write one run's candidates as an EvalPlus samples file: one "
+        "JSON line each, {\"task_id\", \"solution\"} with the whole program, which "
+        "'crucible eval' and EvalPlus judge again."),
 ):
     """Compare runs side by side: pass@k per suite, statuses, tokens and time.
 
@@ -32,6 +37,10 @@ def report(
       crucible report 3f2a9c1b7d4e --csv scores.csv --jsonl scores.jsonl
 
       crucible report RUN_A RUN_B RUN_C --html report.html
+
+      crucible report 3f2a9c1b7d4e --samples again.jsonl
+
+      crucible eval again.jsonl -b humaneval+   # the same candidates, judged again
     """
     from codecrucible.report import summary as summaries
     from codecrucible.report import tables
@@ -45,6 +54,8 @@ def report(
         reports = [summaries.summarize(db, run_id) for run_id in ids]
     except StoreError as err:
         fail(str(err))
+    if samples_path is not None and len(reports) != 1:
+        fail(f"--samples writes one run's candidates; name one run (got {len(reports)})")
     if list_runs or not reports:
         out.print(tables.run_list(reports))
         return
@@ -62,3 +73,7 @@ def report(
         from codecrucible.report import html as report_html
         report_html.write(db, [r.run_id for r in reports], html_path)
         console.print(f"wrote {html_path} (self-contained; open it in any browser)")
+    if samples_path is not None:
+        count = summaries.write_samples(summaries.sample_rows(db, reports[0].run_id),
+                                        samples_path)
+        console.print(f"wrote {count} samples to {samples_path} (EvalPlus format)")

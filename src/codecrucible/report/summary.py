@@ -1,5 +1,6 @@
 """Summaries of a run from the store: pass@k per suite, statuses, per-problem results, and the
-files other tools consume (a JSON summary and one JSON line per verdict).
+files other tools consume (a JSON summary, one JSON line per verdict, one row per candidate, and
+the candidates' programs as an EvalPlus samples file).
 
 ``summarize`` returns a ``RunSummary``: typed records, one per level (run, suite, group,
 problem, usage, cost, judges), whose ``to_dict`` writes the JSON summary (``--summary``). The
@@ -345,7 +346,37 @@ def write_candidates(rows: list[dict], path: Path) -> int:
             writer.writeheader()
             writer.writerows(rows)
     else:
-        with open(path, "w") as out:
-            for row in rows:
-                out.write(json.dumps(row) + "\n")
+        _write_jsonl(rows, path)
     return len(rows)
+
+
+def sample_rows(store: Store, run_id: str) -> list[dict]:
+    """The run's candidates in EvalPlus's samples format, ``{"task_id", "solution"}`` with the
+    whole program as judged, in task then sample order, so that a sample's index (its position
+    among its task's samples) is the candidate's. A candidate in which no code was found has
+    an empty ``solution`` (judged again, it is again ``no_code``). Where the program was built
+    around a sample's code (a checker holding it, as DS-1000's) rather than being that code or
+    ending with it, the sample's own code is written, as ``crucible eval`` reads it."""
+    rows, built = [], store.run(run_id)["kind"] == "eval"
+    for row in sorted(store.samples(run_id), key=lambda r: (*_task_order((r["task_id"], 0)),
+                                                              r["sample"])):
+        code, raw = row["code"], row["raw"]
+        if row["no_code"]:
+            code = ""
+        elif built and not code.endswith(raw):
+            code = raw
+        rows.append({"task_id": row["task_id"], "solution": code})
+    return rows
+
+
+def write_samples(rows: list[dict], path: Path) -> int:
+    """An EvalPlus samples file: one JSON line per candidate (``sample_rows``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_jsonl(rows, path)
+    return len(rows)
+
+
+def _write_jsonl(rows: list[dict], path: Path) -> None:
+    with open(path, "w") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")

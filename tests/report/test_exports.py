@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from codecrucible import benchmarks
+from codecrucible.records import Status, Verdict
+from codecrucible.report.summary import SUMMARY_SCHEMA, iso_time, summarize
 from codecrucible.runs.from_samples import evaluate
 from codecrucible.store import Store
 
@@ -46,8 +48,8 @@ def test_a_samples_export_judged_again_gives_the_same_verdicts(tmp_path, data_di
     store = Store(db)
     first = evaluate(source, "humaneval+", store, data_dir=data_dir, slots=2).run_id
 
-    export = tmp_path / "export.jsonl"
-    result = _report(first, "--store", str(db), "--samples", str(export))
+    export, scores = tmp_path / "export.jsonl", tmp_path / "scores.jsonl"
+    result = _report(first, "--store", str(db), "--samples", str(export), "--jsonl", str(scores))
     assert result.returncode == 0, result.stderr
     assert f"wrote {len(rows)} samples to {export}" in _said(result)
     exported = [json.loads(line) for line in export.read_text().splitlines()]
@@ -56,6 +58,9 @@ def test_a_samples_export_judged_again_gives_the_same_verdicts(tmp_path, data_di
     # a completion is written as the whole program: the prompt and the completion
     assert exported[2]["solution"] == problems["HumanEval/0"].prompt + "    return None\n"
     assert exported[3]["solution"] == ""  # no code in it: judged again, no code again
+    created = iso_time(store.run(first)["created"])
+    assert {json.loads(line)["run_created"] for line in scores.read_text().splitlines()} == \
+        {created}
 
     again = evaluate(export, "humaneval+", store, data_dir=data_dir, slots=2).run_id
     assert again != first
@@ -70,3 +75,20 @@ def test_a_samples_export_judged_again_gives_the_same_verdicts(tmp_path, data_di
     assert both.returncode == 2
     assert "--samples writes one run's candidates; name one run (got 2)" in _said(both)
     assert not (tmp_path / "both.jsonl").exists()
+
+
+def test_the_summary_json_has_its_schema_and_iso_times(tmp_path):
+    store = Store(tmp_path / "s.db")
+    run_id = store.create_run("eval", "humaneval", "k", {}, {})
+    store.add_verdicts(run_id, [("HumanEval/0", 0, {"base": Verdict(Status.PASSED, 1, 1)})])
+    store.db.execute("UPDATE runs SET created = 1796057100.25 WHERE id = ?", (run_id,))
+    summary = summarize(store, run_id)
+    data = summary.to_dict()
+    assert list(data)[:2] == ["schema", "run_id"] and data["schema"] == SUMMARY_SCHEMA == 2
+    assert data["created"] == "2026-11-30T16:45:00Z" and data["finished"] is None
+    assert summary.created == 1796057100.25  # the record keeps epoch seconds
+    store.finish_run(run_id)
+    finished = summarize(store, run_id)
+    assert finished.to_dict()["finished"] == iso_time(finished.finished)
+    assert finished.to_dict()["finished"].endswith("Z")
+    store.close()

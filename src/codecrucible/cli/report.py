@@ -64,7 +64,8 @@ def report(
         if path is not None:
             rows = [dict(row, benchmark=r.benchmark,
                          model=r.config.get("model", ""),
-                         strategy=r.config.get("strategy", ""))
+                         strategy=r.config.get("strategy", ""),
+                         run_created=summaries.iso_time(r.created))
                     for r in reports
                     for row in summaries.candidate_rows(db, db.run(r.run_id))[0]]
             count = summaries.write_candidates(rows, path)

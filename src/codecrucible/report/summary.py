@@ -16,6 +16,7 @@ import csv
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,16 @@ from codecrucible.report.passk import mean_pass_at_k, pass_at_k, usable_k
 from codecrucible.store import Store
 
 _OMIT_WHEN_NONE = "omit_when_none"
+# The JSON summary's shape. 2: "schema" itself, and times as ISO 8601 strings in UTC; summaries
+# written before it have no "schema" and epoch seconds (read that as 1).
+SUMMARY_SCHEMA = 2
+
+
+def iso_time(epoch: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 in UTC to the second ("2026-11-30T16:05:00Z"); None stays."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def optional() -> Any:
@@ -199,6 +210,14 @@ class RunSummary(_Record):
     usage: Usage | None = optional()            # kind "run" only
     cost: CostSummary | None = optional()       # kind "run" only
     judges: JudgeSummary | None = optional()    # when any judge beyond correctness ran
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON summary: ``schema`` first, times as ISO 8601 in UTC (``iso_time``), which
+        a reader can take in at a glance and any JSON consumer parses; the epoch seconds
+        stay on the record for code that computes with them."""
+        out = super().to_dict()
+        out["created"], out["finished"] = iso_time(self.created), iso_time(self.finished)
+        return {"schema": SUMMARY_SCHEMA, **out}
 
 
 def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> RunSummary:

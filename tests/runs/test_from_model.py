@@ -167,6 +167,8 @@ def test_an_answer_without_code_is_no_code(tmp_path, data_dir):
     (("-m", "warp:drive"), "unknown backend 'warp'"),
     (("-m", "qwen"), "expected SCHEME:WHAT"),
     (("-n", "4"), "temperature 0 is greedy"),
+    (("--limit", "0"), "--limit must be at least 1"),
+    (("--limit", "-3"), "--limit must be at least 1"),
     (("-b", "nosuchbench"), "nosuchbench"),
     (("--task", "HumanEval/999"), "no task 'HumanEval/999'"),
     (("--resume", "feedfacecafe"), "no run 'feedfacecafe'"),

@@ -187,4 +187,7 @@ def _run_callbacks(bar: Progress):
                    rate=f"{100 * state['passed'] / state['samples']:.1f}% pass, "
                         f"{speed:.0f} tok/s")
 
-    return RunProgress(phase=phase, problem_done=problem_done)
+    def note(text: str) -> None:
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    return RunProgress(phase=phase, problem_done=problem_done, note=note)

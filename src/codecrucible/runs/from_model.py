@@ -61,6 +61,9 @@ class RunConfig:
     def check(self) -> None:
         if self.sampling.n < 1:
             raise RunError("--samples must be at least 1")
+        if self.limit is not None and self.limit < 1:
+            raise RunError(f"--limit must be at least 1 (got {self.limit}); leave it out to "
+                           "run every problem")
         if self.sampling.temperature == 0 and self.sampling.n > 1:
             raise RunError(f"temperature 0 is greedy decoding: all {self.sampling.n} samples "
                            "would be identical; use -n 1, or a temperature above 0")
@@ -92,6 +95,7 @@ class RunProgress:
 
     phase: Callable[[str, int], None] = lambda name, total: None
     problem_done: Callable[[list[Candidate], dict], None] = lambda candidates, meter: None
+    note: Callable[[str], None] = lambda text: None  # a remark for the user, e.g. the scope
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
                        f"that are not installed ({next(iter(skipped.values()))})")
     progress.phase("loading model", 0)
     model = open_model(config.model, config.model_options)  # fails before any run is created
+    if not config.tasks and not config.libraries and config.limit is None:
+        progress.note(f"running all {len(problems)} {bench.name} problems; --limit N for fewer")
     try:
         if resume_id is not None:
             _check_same_model(store.run(resume_id), model)

@@ -60,8 +60,9 @@ def test_greedy_run_prints_pass_at_1_and_stores_everything(greedy_run):
     for tokens_in, tokens_out, latency, cached, request in attempts:
         assert tokens_in > 50 and tokens_out > 0 and latency > 0 and cached == 0
         assert json.loads(request)["temperature"] == 0.0
-    (finished,) = rows(db, "SELECT finished FROM runs")[0]
+    (run_id, finished) = rows(db, "SELECT id, finished FROM runs")[0]
     assert finished is not None
+    assert f"run {run_id} started" in result.stderr  # told at once, to resume a lost terminal
     passed = rows(db, "SELECT COUNT(*) FROM verdicts WHERE status = 'passed'")[0][0]
     assert passed >= 2  # the 0.5B model solves these easy ones greedily
 

@@ -38,7 +38,8 @@ def _start(tmp_path, **config):
     notes: list[str] = []
     store = Store(tmp_path / "r.db")
     result = from_model.start(RunConfig(benchmark="spread-test", **config), store, slots=1,
-                              progress=RunProgress(note=notes.append))
+                              progress=RunProgress(note=notes.append, run_created=lambda run_id:
+                                                   notes.append(f"created {run_id}")))
     return notes, result
 
 
@@ -56,3 +57,8 @@ def test_a_limited_run_says_nothing_about_all(tmp_path, stand_in):
 def test_a_limit_below_one_is_refused(limit):
     with pytest.raises(from_model.RunError, match="--limit must be at least 1"):
         RunConfig(limit=limit).check()
+
+
+def test_the_run_id_is_told_as_soon_as_the_run_exists(tmp_path, stand_in):
+    notes, result = _start(tmp_path)
+    assert notes[-1] == f"created {result.run_id}"

@@ -117,7 +117,7 @@ def run(
         db = Store(store_path(store))
         with progress() as bar:
             result = runs.start(config, db, data_dir=directory, resume_id=resume,
-                                progress=_run_callbacks(bar), slots=jobs)
+                                progress=_run_callbacks(bar, db, resume), slots=jobs)
     except (DataError, StoreError, ModelError, runs.RunError) as err:
         fail(str(err))
     except KeyboardInterrupt as err:
@@ -170,7 +170,7 @@ def _print_usage(usage: Usage, wall_s: float, meter: dict) -> None:
               highlight=False, soft_wrap=True)
 
 
-def _run_callbacks(bar: Progress):
+def _run_callbacks(bar: Progress, db, resume: str | None):
     from codecrucible.runs.from_model import RunProgress
     state = {"task": None, "samples": 0, "passed": 0}
 
@@ -190,4 +190,10 @@ def _run_callbacks(bar: Progress):
     def note(text: str) -> None:
         console.print(text, highlight=False, markup=False, soft_wrap=True)
 
-    return RunProgress(phase=phase, problem_done=problem_done, note=note)
+    def run_created(run_id: str) -> None:
+        verb = "resumed" if resume else "started"
+        note(f"run {run_id} {verb}; if it stops, continue with 'crucible run --resume {run_id} "
+             f"--store {db.path}'")
+
+    return RunProgress(phase=phase, problem_done=problem_done, note=note,
+                       run_created=run_created)

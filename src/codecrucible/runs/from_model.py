@@ -96,6 +96,7 @@ class RunProgress:
     phase: Callable[[str, int], None] = lambda name, total: None
     problem_done: Callable[[list[Candidate], dict], None] = lambda candidates, meter: None
     note: Callable[[str], None] = lambda text: None  # a remark for the user, e.g. the scope
+    run_created: Callable[[str], None] = lambda run_id: None  # the id, once it is in the store
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
             run_id = resume_id or store.create_run(
                 "run", bench.name, config.key(), asdict(config),
                 _environment(pool, model, config, data_key, problems, skipped, unjudgeable))
+            progress.run_created(run_id)
             try:
                 with _energy(store, run_id):
                     written, done = _generate_and_judge(problems, tests, pool, references,

@@ -238,3 +238,31 @@ def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir)
     resumed = crucible("run", "--resume", run_id, "--store", str(db), "--data-dir", str(data_dir))
     assert resumed.returncode == 0, resumed.stderr
     assert _samples(db) == 3
+
+
+def test_sigterm_twice_stops_at_once_and_says_how_to_resume(tmp_path, data_dir):
+    """SIGTERM is a Ctrl-C: the first says the run stops after the answer in progress, a
+    second stops it now, with the way to resume."""
+    db = tmp_path / "term.db"
+    tasks = ("--task", "HumanEval/9", "--task", "HumanEval/10")
+    proc = subprocess.Popen([CRUCIBLE, "run", *tasks, "--store", str(db), "--data-dir",
+                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and not _runs(db):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "stopping after the answer in progress" in err
+    (run_id,) = rows(db, "SELECT id FROM runs")[0]
+    assert f"--resume {run_id}" in err and str(db) in err
+
+
+def _runs(db: Path) -> int:
+    try:
+        return rows(db, "SELECT COUNT(*) FROM runs")[0][0]
+    except sqlite3.OperationalError:
+        return 0

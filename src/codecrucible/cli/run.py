@@ -19,6 +19,7 @@ from codecrucible.cli.common import (
     DATA_HELP,
     MODEL_HELP,
     STORE_HELP,
+    PlainProgress,
     console,
     fail,
     megabytes,
@@ -217,7 +218,7 @@ def _print_usage(usage: Usage, wall_s: float, meter: dict) -> None:
               highlight=False, soft_wrap=True)
 
 
-def _run_callbacks(bar: Progress, db, resume: str | None, known: dict):
+def _run_callbacks(bar: Progress | PlainProgress, db, resume: str | None, known: dict):
     from codecrucible.runs.from_model import RunProgress
     state = {"task": None, "samples": 0, "passed": 0}
 

@@ -211,7 +211,8 @@ def _judges(text: str) -> tuple[str, ...]:
 
 
 def _print_usage(usage: Usage, wall_s: float, meter: dict) -> None:
-    rate = meter["tokens_out"] / meter["model_s"] if meter["model_s"] else 0.0
+    from codecrucible.models.cache import tokens_per_second
+    rate = tokens_per_second(meter)
     out.print(f"model calls {usage.calls} ({usage.cache_hits} from the cache), tokens in "
               f"{usage.tokens_in:,}, out {usage.tokens_out:,}; this session: model time "
               f"{meter['model_s']:.1f} s, {rate:.1f} tokens/s, wall {wall_s:.1f} s",
@@ -219,6 +220,7 @@ def _print_usage(usage: Usage, wall_s: float, meter: dict) -> None:
 
 
 def _run_callbacks(bar: Progress | PlainProgress, db, resume: str | None, known: dict):
+    from codecrucible.models.cache import tokens_per_second
     from codecrucible.runs.from_model import RunProgress
     state = {"task": None, "samples": 0, "passed": 0}
 
@@ -230,7 +232,7 @@ def _run_callbacks(bar: Progress | PlainProgress, db, resume: str | None, known:
     def problem_done(candidates, meter: dict) -> None:
         state["samples"] += len(candidates)
         state["passed"] += sum(c.final.passed for c in candidates)
-        speed = meter["tokens_out"] / meter["model_s"] if meter["model_s"] else 0.0
+        speed = tokens_per_second(meter)
         bar.update(state["task"], advance=1,
                    rate=f"{100 * state['passed'] / state['samples']:.1f}% pass, "
                         f"{speed:.0f} tok/s")

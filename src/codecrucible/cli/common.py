@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 console = Console(stderr=True)  # progress and remarks
@@ -108,7 +109,8 @@ def print_skipped(skipped: dict[str, str]) -> None:
         return
     reasons = Counter(skipped.values())
     console.print(f"[yellow]skipped {len(skipped)} problems[/] (not scored): "
-                  + "; ".join(f"{count} need {why}" for why, count in reasons.most_common()),
+                  + "; ".join(f"{count} need {escape(why)}"
+                              for why, count in reasons.most_common()),
                   highlight=False)
 
 
@@ -119,6 +121,6 @@ def print_unjudgeable(unjudgeable: dict[str, str], shown: int = 5) -> None:
     console.print(f"[yellow]{len(unjudgeable)} problems cannot be judged here[/] (their "
                   "reference solution fails; not scored):", highlight=False)
     for task, why in list(unjudgeable.items())[:shown]:
-        console.print(f"  {task}: {why}", highlight=False, soft_wrap=True)
+        console.print(f"  {task}: {why}", highlight=False, soft_wrap=True, markup=False)
     if len(unjudgeable) > shown:
         console.print(f"  ... and {len(unjudgeable) - shown} more (all in the JSON summary)")

@@ -107,6 +107,21 @@ def test_eval_writes_summary_and_details(tmp_path, data_dir):
     assert "50.0" in result.stdout
 
 
+def test_eval_in_a_log_prints_plain_progress_lines(tmp_path, data_dir, monkeypatch):
+    """No terminal (CI, nohup, a pipe): no bars, but a plain line every few seconds (every
+    update, with the interval at 0)."""
+    monkeypatch.setenv("CRUCIBLE_PROGRESS_INTERVAL", "0")
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": "HumanEval/53", "completion": code})
+                               + "\n" for code in ("    return x + y\n", "    return x - y\n")))
+    result = crucible("eval", str(samples), "-b", "humaneval", "--store", str(tmp_path / "s.db"),
+                      data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("judging")]
+    assert lines, result.stderr
+    assert "2/2" in lines[-1] and "50.0% pass" in lines[-1]
+
+
 def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir):
     import signal
     import sqlite3

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support import crucible, rows
 
 from codecrucible.models import openai_api
 from codecrucible.models.base import ModelError, ModelOptions, Request, factory_for
@@ -259,6 +260,23 @@ def test_nothing_listening():
             [chat("hi")])
     assert str(err.value).startswith(f"openai:{url}#x: ")
     assert "refused" in str(err.value).lower()
+
+
+def test_nothing_listening_is_said_at_open_without_retries(tmp_path, data_dir):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    started = time.monotonic()
+    with pytest.raises(ModelError, match="connection refused") as err:
+        openai_api.open_openai(f"{url}#x", ModelOptions(retries=5))
+    assert time.monotonic() - started < 2
+    assert str(err.value).startswith(f"openai:{url}#x: ") and f"at {url} " in str(err.value)
+    # crucible run stops before any run is created
+    db = tmp_path / "r.db"
+    result = crucible("run", "-m", f"openai:{url}#x", "--task", "HumanEval/0", "--store",
+                      str(db), "--data-dir", str(data_dir))
+    assert result.returncode == 2 and "connection refused" in result.stderr
+    assert result.stderr.count("\n") == 1
+    if db.exists():
+        assert rows(db, "SELECT COUNT(*) FROM runs") == [(0,)]
 
 
 def test_concurrency_is_bounded_and_order_kept(serve):

@@ -60,8 +60,9 @@ def test_greedy_run_prints_pass_at_1_and_stores_everything(greedy_run):
     for tokens_in, tokens_out, latency, cached, request in attempts:
         assert tokens_in > 50 and tokens_out > 0 and latency > 0 and cached == 0
         assert json.loads(request)["temperature"] == 0.0
-    (finished,) = rows(db, "SELECT finished FROM runs")[0]
+    (run_id, finished) = rows(db, "SELECT id, finished FROM runs")[0]
     assert finished is not None
+    assert f"run {run_id} started" in result.stderr  # told at once, to resume a lost terminal
     passed = rows(db, "SELECT COUNT(*) FROM verdicts WHERE status = 'passed'")[0][0]
     assert passed >= 2  # the 0.5B model solves these easy ones greedily
 
@@ -167,6 +168,8 @@ def test_an_answer_without_code_is_no_code(tmp_path, data_dir):
     (("-m", "warp:drive"), "unknown backend 'warp'"),
     (("-m", "qwen"), "expected SCHEME:WHAT"),
     (("-n", "4"), "temperature 0 is greedy"),
+    (("--limit", "0"), "--limit must be at least 1"),
+    (("--limit", "-3"), "--limit must be at least 1"),
     (("-b", "nosuchbench"), "nosuchbench"),
     (("--task", "HumanEval/999"), "no task 'HumanEval/999'"),
     (("--resume", "feedfacecafe"), "no run 'feedfacecafe'"),
@@ -235,3 +238,31 @@ def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir)
     resumed = crucible("run", "--resume", run_id, "--store", str(db), "--data-dir", str(data_dir))
     assert resumed.returncode == 0, resumed.stderr
     assert _samples(db) == 3
+
+
+def test_sigterm_twice_stops_at_once_and_says_how_to_resume(tmp_path, data_dir):
+    """SIGTERM is a Ctrl-C: the first says the run stops after the answer in progress, a
+    second stops it now, with the way to resume."""
+    db = tmp_path / "term.db"
+    tasks = ("--task", "HumanEval/9", "--task", "HumanEval/10")
+    proc = subprocess.Popen([CRUCIBLE, "run", *tasks, "--store", str(db), "--data-dir",
+                             str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and not _runs(db):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "stopping after the answer in progress" in err
+    (run_id,) = rows(db, "SELECT id FROM runs")[0]
+    assert f"--resume {run_id}" in err and str(db) in err
+
+
+def _runs(db: Path) -> int:
+    try:
+        return rows(db, "SELECT COUNT(*) FROM runs")[0][0]
+    except sqlite3.OperationalError:
+        return 0

@@ -116,7 +116,7 @@ def test_models_declare_what_they_can_do():
     from codecrucible.models.hf import HFModel
     from codecrucible.models.llama import LlamaModel
     from codecrucible.models.openai_api import open_openai
-    remote = open_openai("http://127.0.0.1:9/v1#m", ModelOptions(concurrency=8))
+    remote = open_openai("http://server.invalid:9/v1#m", ModelOptions(concurrency=8))
     assert (remote.prefills, remote.serial, remote.concurrency) == (False, False, 8)
     for local in (LlamaModel, HFModel):
         assert (local.prefills, local.serial, local.concurrency) == (True, True, 1)

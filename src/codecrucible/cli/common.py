@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 console = Console(stderr=True)  # progress and remarks
@@ -43,10 +45,62 @@ def megabytes(text: str) -> int:
         fail(f"memory limit {text!r} is not a size like 512M or 2G")
 
 
-def progress() -> Progress:
+def progress() -> Progress | PlainProgress:
+    """Bars on a terminal; in a log (CI, nohup, a pipe) a plain line every few seconds."""
+    if not console.is_terminal:
+        return PlainProgress()
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
-                    transient=True, disable=not console.is_terminal)  # no bars in logs
+                    transient=True)
+
+
+class PlainProgress:
+    """The part of rich's ``Progress`` the commands use, writing one plain line to stderr at
+    most every $CRUCIBLE_PROGRESS_INTERVAL seconds (default 5): phase, done/total, the rate
+    field, the time left."""
+
+    def __init__(self, interval: float | None = None):
+        self.interval = interval if interval is not None else \
+            float(os.environ.get("CRUCIBLE_PROGRESS_INTERVAL", "5"))
+        self.tasks: dict[int, dict] = {}
+        self.last = time.monotonic()
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None, **fields) -> int:
+        task = len(self.tasks)
+        self.tasks[task] = {"name": description, "total": total, "done": 0,
+                            "started": time.monotonic(), **fields}
+        self.last = time.monotonic()
+        return task
+
+    def remove_task(self, task: int) -> None:
+        self.tasks.pop(task, None)
+
+    def update(self, task: int, advance: float = 0, **fields) -> None:
+        state = self.tasks[task]
+        state["done"] += advance
+        state.update(fields)
+        now = time.monotonic()
+        if now - self.last >= self.interval:
+            self.last = now
+            print(self._line(state, now), file=sys.stderr, flush=True)
+
+    @staticmethod
+    def _line(state: dict, now: float) -> str:
+        done, total = state["done"], state["total"]
+        parts = [f"{state['name']} {done:.0f}/{total:.0f}" if total else
+                 f"{state['name']} {done:.0f}"]
+        if state.get("rate"):
+            parts.append(state["rate"])
+        if total and done:
+            left = (now - state["started"]) / done * (total - done)
+            parts.append(f"ETA {int(left) // 60}m{int(left) % 60:02d}s")
+        return ", ".join(parts)
 
 
 def print_skipped(skipped: dict[str, str]) -> None:
@@ -55,7 +109,8 @@ def print_skipped(skipped: dict[str, str]) -> None:
         return
     reasons = Counter(skipped.values())
     console.print(f"[yellow]skipped {len(skipped)} problems[/] (not scored): "
-                  + "; ".join(f"{count} need {why}" for why, count in reasons.most_common()),
+                  + "; ".join(f"{count} need {escape(why)}"
+                              for why, count in reasons.most_common()),
                   highlight=False)
 
 
@@ -66,6 +121,6 @@ def print_unjudgeable(unjudgeable: dict[str, str], shown: int = 5) -> None:
     console.print(f"[yellow]{len(unjudgeable)} problems cannot be judged here[/] (their "
                   "reference solution fails; not scored):", highlight=False)
     for task, why in list(unjudgeable.items())[:shown]:
-        console.print(f"  {task}: {why}", highlight=False, soft_wrap=True)
+        console.print(f"  {task}: {why}", highlight=False, soft_wrap=True, markup=False)
     if len(unjudgeable) > shown:
         console.print(f"  ... and {len(unjudgeable) - shown} more (all in the JSON summary)")

@@ -12,6 +12,7 @@ from codecrucible.benchmarks.data import DataError, resolve_data_dir
 from codecrucible.cli.common import (
     DATA_HELP,
     STORE_HELP,
+    PlainProgress,
     console,
     fail,
     megabytes,
@@ -96,7 +97,7 @@ def eval_command(
     db.close()
 
 
-def _bar_callbacks(bar: Progress):
+def _bar_callbacks(bar: Progress | PlainProgress):
     from codecrucible.runs.from_samples import Progress as Callbacks
     state = {"task": None, "done": 0, "passed": 0}
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -15,6 +19,7 @@ from codecrucible.cli.common import (
     DATA_HELP,
     MODEL_HELP,
     STORE_HELP,
+    PlainProgress,
     console,
     fail,
     megabytes,
@@ -111,13 +116,14 @@ def run(
         libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()),
         judges=_judges(judges))
     db = None
+    known: dict = {"run_id": resume}  # the run's id once it exists, for a second Ctrl-C
     started = time.monotonic()
     try:
         directory = resolve_data_dir(data_dir)
         db = Store(store_path(store))
-        with progress() as bar:
+        with _stopping(known, db), progress() as bar:
             result = runs.start(config, db, data_dir=directory, resume_id=resume,
-                                progress=_run_callbacks(bar), slots=jobs)
+                                progress=_run_callbacks(bar, db, resume, known), slots=jobs)
     except (DataError, StoreError, ModelError, runs.RunError) as err:
         fail(str(err))
     except KeyboardInterrupt as err:
@@ -127,12 +133,54 @@ def run(
 
 
 def _interrupted(run_id: str | None, db) -> NoReturn:
+    _say_interrupted(run_id, db)
+    raise typer.Exit(130) from None
+
+
+def _say_interrupted(run_id: str | None, db) -> None:
     if run_id is None:
         print("interrupted before the run started; nothing was recorded", file=sys.stderr)
     else:
         print(f"interrupted: every judged sample is in {db.path}; continue with "
               f"'crucible run --resume {run_id} --store {db.path}'", file=sys.stderr)
-    raise typer.Exit(130) from None
+
+
+@contextmanager
+def _stopping(known: dict, db):
+    """Ctrl-C, or SIGTERM, while a run goes: the first says at once that the run stops after
+    the answers in progress, and stops it so (a KeyboardInterrupt, as before); a second stops
+    the process now. Everything judged is committed already and stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = 0
+
+    def handler(signum, frame):
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            print("stopping after the answer in progress; press Ctrl-C again to stop now "
+                  "(what is judged is kept)", file=sys.stderr, flush=True)
+            raise KeyboardInterrupt
+        if console.is_terminal:
+            console.show_cursor(True)  # the progress bar hid it; nothing else will restore it
+        print(file=sys.stderr)
+        _say_interrupted(known["run_id"], db)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        # A handler of someone else's, or an ignored signal (a job started in the background
+        # ignores SIGINT), is left alone.
+        if signal.getsignal(number) in (signal.default_int_handler, signal.SIG_DFL):
+            previous[number] = signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        for number, before in previous.items():
+            signal.signal(number, before)
 
 
 def _show(db, result, per_problem: bool, summary: Path | None, started: float) -> None:
@@ -163,14 +211,16 @@ def _judges(text: str) -> tuple[str, ...]:
 
 
 def _print_usage(usage: Usage, wall_s: float, meter: dict) -> None:
-    rate = meter["tokens_out"] / meter["model_s"] if meter["model_s"] else 0.0
+    from codecrucible.models.cache import tokens_per_second
+    rate = tokens_per_second(meter)
     out.print(f"model calls {usage.calls} ({usage.cache_hits} from the cache), tokens in "
               f"{usage.tokens_in:,}, out {usage.tokens_out:,}; this session: model time "
               f"{meter['model_s']:.1f} s, {rate:.1f} tokens/s, wall {wall_s:.1f} s",
               highlight=False, soft_wrap=True)
 
 
-def _run_callbacks(bar: Progress):
+def _run_callbacks(bar: Progress | PlainProgress, db, resume: str | None, known: dict):
+    from codecrucible.models.cache import tokens_per_second
     from codecrucible.runs.from_model import RunProgress
     state = {"task": None, "samples": 0, "passed": 0}
 
@@ -182,9 +232,19 @@ def _run_callbacks(bar: Progress):
     def problem_done(candidates, meter: dict) -> None:
         state["samples"] += len(candidates)
         state["passed"] += sum(c.final.passed for c in candidates)
-        speed = meter["tokens_out"] / meter["model_s"] if meter["model_s"] else 0.0
+        speed = tokens_per_second(meter)
         bar.update(state["task"], advance=1,
                    rate=f"{100 * state['passed'] / state['samples']:.1f}% pass, "
                         f"{speed:.0f} tok/s")
 
-    return RunProgress(phase=phase, problem_done=problem_done)
+    def note(text: str) -> None:
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    def run_created(run_id: str) -> None:
+        known["run_id"] = run_id
+        verb = "resumed" if resume else "started"
+        note(f"run {run_id} {verb}; if it stops, continue with 'crucible run --resume {run_id} "
+             f"--store {db.path}'")
+
+    return RunProgress(phase=phase, problem_done=problem_done, note=note,
+                       run_created=run_created)

@@ -64,6 +64,7 @@ class Meter:
     tokens_in: int = 0
     tokens_out: int = 0
     model_s: float = 0.0       # time the model spent on calls that were not cache hits
+    tokens_generated: int = 0  # tokens out of those calls: the model's speed is this / model_s
 
     def add(self, completion: Completion) -> None:
         self.calls += 1
@@ -73,6 +74,12 @@ class Meter:
             self.cache_hits += 1
         else:
             self.model_s += completion.latency_s
+            self.tokens_generated += completion.tokens_out
+
+
+def tokens_per_second(meter: dict) -> float:
+    """The model's own speed: tokens it generated over its time, cache hits left out."""
+    return meter["tokens_generated"] / meter["model_s"] if meter["model_s"] else 0.0
 
 
 def _backend(name: str) -> property:

@@ -10,9 +10,12 @@ in a spec, a run record, the response cache's identity or an error message.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import random
+import socket
 import time
+import urllib.request
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
@@ -21,6 +24,7 @@ from codecrucible.models.base import Completion, ModelError, ModelOptions, Reque
 EXAMPLE = "openai:http://127.0.0.1:8000/v1#qwen"
 BACKOFF_S = 1.0          # first retry waits about this long, then twice as long each time
 MAX_BACKOFF_S = 60.0
+PROBE_S = 2.0            # the one quick connection tried at open to a local or IP-literal server
 RETRY_STATUS = {408, 409, 429}  # and every 5xx
 
 
@@ -175,4 +179,29 @@ def open_openai(rest: str, options: ModelOptions) -> OpenAIModel:
     if not model.strip() or parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ModelError(f"openai:{rest}: expected openai:URL#MODEL with an http(s) URL of the "
                          f"API root, e.g. {EXAMPLE}")
+    _check_listening(url.rstrip("/"), model.strip())
     return OpenAIModel(url.rstrip("/"), model.strip(), options)
+
+
+def _check_listening(url: str, model: str) -> None:
+    """One quick connection to a server named by IP address or as localhost: if it is refused,
+    nothing listens there, and the run stops now instead of after its retries. A host name is
+    not looked up here (a slow resolver would hold up every open), and a connection through a
+    proxy, a timeout or any other error is left to the requests and their retries."""
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return
+    if urllib.request.getproxies().get(parsed.scheme) and not urllib.request.proxy_bypass(host):
+        return
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=PROBE_S).close()
+    except ConnectionRefusedError:
+        raise ModelError(f"openai:{url}#{model}: nothing listens at {url} (connection "
+                         "refused); start the server or check the URL") from None
+    except OSError:
+        return

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ def benchmarks(rows: list[tuple]) -> Table:
         table.add_column(column)
     for name, size, suites, state, description in rows:
         style = "green" if state == "ok" else "yellow" if "not downloaded" in state else "red"
-        table.add_row(name, str(size), "+".join(suites), f"[{style}]{state}[/]", description)
+        table.add_row(name, str(size), "+".join(suites), f"[{style}]{escape(state)}[/]",
+                      description)
     return table
 
 
@@ -38,7 +40,7 @@ def models(catalog, status_of) -> Table:
         color = "green" if state.startswith("ready") else "red" if "differs" in state \
             else "yellow"
         size = f"{entry.size / 1e6:.0f} MB" if entry.size else "?"
-        table.add_row(f"embedded:{entry.name}", size, f"[{color}]{state}[/]",
+        table.add_row(f"embedded:{entry.name}", size, f"[{color}]{escape(state)}[/]",
                       f"{entry.package_prefix}1..{entry.parts}=={entry.version}")
     return table
 
@@ -50,7 +52,7 @@ def layers(layers: dict[str, str]) -> Table:
     table.add_column("state")
     for layer, state in layers.items():
         color = "green" if state.startswith("active") else "yellow"
-        table.add_row(layer, f"[{color}]{state}[/]")
+        table.add_row(layer, f"[{color}]{escape(state)}[/]")
     return table
 
 

@@ -61,6 +61,9 @@ class RunConfig:
     def check(self) -> None:
         if self.sampling.n < 1:
             raise RunError("--samples must be at least 1")
+        if self.limit is not None and self.limit < 1:
+            raise RunError(f"--limit must be at least 1 (got {self.limit}); leave it out to "
+                           "run every problem")
         if self.sampling.temperature == 0 and self.sampling.n > 1:
             raise RunError(f"temperature 0 is greedy decoding: all {self.sampling.n} samples "
                            "would be identical; use -n 1, or a temperature above 0")
@@ -92,6 +95,8 @@ class RunProgress:
 
     phase: Callable[[str, int], None] = lambda name, total: None
     problem_done: Callable[[list[Candidate], dict], None] = lambda candidates, meter: None
+    note: Callable[[str], None] = lambda text: None  # a remark for the user, e.g. the scope
+    run_created: Callable[[str], None] = lambda run_id: None  # the id, once it is in the store
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
                        f"that are not installed ({next(iter(skipped.values()))})")
     progress.phase("loading model", 0)
     model = open_model(config.model, config.model_options)  # fails before any run is created
+    if not config.tasks and not config.libraries and config.limit is None:
+        progress.note(f"running all {len(problems)} {bench.name} problems; --limit N for fewer")
     try:
         if resume_id is not None:
             _check_same_model(store.run(resume_id), model)
@@ -139,6 +146,7 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
             run_id = resume_id or store.create_run(
                 "run", bench.name, config.key(), asdict(config),
                 _environment(pool, model, config, data_key, problems, skipped, unjudgeable))
+            progress.run_created(run_id)
             try:
                 with _energy(store, run_id):
                     written, done = _generate_and_judge(problems, tests, pool, references,

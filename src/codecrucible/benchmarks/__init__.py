@@ -57,12 +57,6 @@ REGISTRY: Registry[Benchmark] = Registry("benchmark", "codecrucible.benchmarks",
 }, make=instance)
 
 
-def register(cls: type) -> type:
-    """A class decorator adding a benchmark at run time, under its ``name``."""
-    REGISTRY.add(cls.name, cls())
-    return cls
-
-
 def get(name: str) -> Benchmark:
     if name not in REGISTRY:
         raise DataError(f"unknown benchmark {name!r}; known: {', '.join(REGISTRY.names())}")
@@ -136,6 +130,5 @@ __all__ = [
     "get",
     "groups_of",
     "sandbox_config",
-    "register",
     "unavailable",
 ]

@@ -11,7 +11,6 @@ from codecrucible.models.base import (
     ModelOptions,
     Request,
     factory_for,
-    register_backend,
     schemes,
 )
 from codecrucible.models.cache import CachedModel, Meter, ResponseCache
@@ -27,4 +26,4 @@ def open_model(spec: str, options: ModelOptions | None = None, *, cache: bool = 
 
 
 __all__ = ["BACKENDS", "CATALOG", "DEFAULT_MODEL", "CachedModel", "Completion", "Meter", "Model",
-           "ModelError", "ModelOptions", "Request", "open_model", "register_backend", "schemes"]
+           "ModelError", "ModelOptions", "Request", "open_model", "schemes"]

@@ -3,7 +3,7 @@
 A backend is named by a URI-like string (``embedded:qwen2.5-coder-0.5b``, ``gguf:/path.gguf``,
 ``openai:http://host:8000/v1#name``, ``hf:/path/to/checkpoint``). The scheme picks a factory
 from ``BACKENDS``, so an outside package can add a backend with one entry point in the group
-``codecrucible.models`` (or ``@register_backend`` at run time).
+``codecrucible.models`` (or ``BACKENDS.add`` at run time).
 """
 
 from __future__ import annotations
@@ -84,11 +84,6 @@ BACKENDS: Registry[Factory] = Registry("backend", "codecrucible.models", {
     "openai": "codecrucible.models.openai_api:open_openai",
     "hf": "codecrucible.models.hf:open_hf",
 })
-
-
-def register_backend(scheme: str) -> Callable[[Factory], Factory]:
-    """A decorator adding a backend at run time, for ``scheme:...`` specs."""
-    return BACKENDS.register(scheme)
 
 
 def schemes() -> list[str]:

@@ -115,6 +115,8 @@ def test_a_run_with_every_judge_stores_scores_and_findings(tmp_path, data_dir):
                       "--data-dir", str(data_dir), "--summary", str(tmp_path / "s.json"),
                       env_extra={"CRUCIBLE_PRICES": str(prices)})
     assert result.returncode == 0, result.stderr
+    assert "judges (1 candidates scored)" in result.stdout  # the scores show in the terminal
+    assert "maintainability.mi" in result.stdout and "insecure:" in result.stdout
     names = {name for (name,) in rows(db, "SELECT name FROM scores")}
     assert {"maintainability.mi", "style.findings", "security.insecure"} <= names
     if rows(db, "SELECT status FROM verdicts WHERE suite = 'base'") == [("passed",)]:
@@ -129,6 +131,7 @@ def test_a_run_with_every_judge_stores_scores_and_findings(tmp_path, data_dir):
     exported = crucible("report", "--store", str(db), "--csv", str(tmp_path / "c.csv"),
                         "--jsonl", str(tmp_path / "c.jsonl"))
     assert exported.returncode == 0, exported.stderr
+    assert "maintainability.mi (median)" in exported.stdout
     (row,) = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
     assert row["task_id"] == "HumanEval/0" and row["tokens_out"] > 0
     assert row["status"] in ("passed", "failed") and "security.insecure" in row

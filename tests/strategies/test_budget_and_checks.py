@@ -26,10 +26,11 @@ class _Backend:
     chat, prefills, serial, concurrency = True, True, False, 6
 
     def __init__(self, tokens_out: int = 3):
-        self.calls, self.tokens_out = 0, tokens_out
+        self.calls, self.tokens_out, self.requests = 0, tokens_out, []
 
     def generate(self, requests):
         self.calls += len(requests)
+        self.requests += requests
         return [Completion(ANSWER, 10, self.tokens_out, 0.0) for _ in requests]
 
     def describe(self):
@@ -50,10 +51,11 @@ class _AlwaysFails:
         return done
 
 
-def repaired(budget: Budget, tokens_out: int = 3) -> tuple[list[int], _Backend]:
+def repaired(budget: Budget, tokens_out: int = 3, temperature: float = 0.5
+             ) -> tuple[list[int], _Backend]:
     backend = _Backend(tokens_out)
-    ctx = Context(CachedModel(backend, None), _AlwaysFails(), Sampling(n=2, temperature=0.5),
-                  budget)
+    ctx = Context(CachedModel(backend, None), _AlwaysFails(),
+                  Sampling(n=2, temperature=temperature), budget)
     candidates = strategies.get("repair")(PROBLEM, [0, 1], ctx)
     return [len(c.attempts) for c in candidates], backend
 
@@ -74,6 +76,18 @@ def test_repair_stops_when_a_samples_tokens_are_spent():
     assert attempts == [3, 3]
     attempts, _ = repaired(Budget(rounds=5, tokens=26))
     assert attempts == [2, 2]
+
+
+def test_greedy_repair_never_resends_a_request_the_model_already_answered():
+    # The model repeats its failing program: round 1 asks for a fix, round 2 says the program
+    # was a repeat, and then the sample stops, its last rounds spent, as a call could only
+    # return the same program.
+    attempts, backend = repaired(Budget(rounds=5), temperature=0)
+    assert attempts == [3, 3] and backend.calls == 6
+    texts = [r.messages[-1][1] for r in backend.requests]
+    assert sum("already answered with this same program" in t for t in texts) == 2
+    distinct = {(r.messages, r.prompt) for r in backend.requests}
+    assert len(distinct) == 3  # the two samples share each greedy request; none is resent
 
 
 def test_the_first_attempt_is_always_made():

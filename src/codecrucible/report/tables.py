@@ -10,7 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from codecrucible.report.summary import CostSummary, GroupSummary, RunSummary, SuiteSummary
+    from codecrucible.report.summary import (
+        CostSummary,
+        GroupSummary,
+        JudgeSummary,
+        RunSummary,
+        SuiteSummary,
+    )
 
 # A breakdown with more groups (MTPB's 115 problems) stays in the JSON summary.
 MAX_GROUPS_SHOWN = 12
@@ -68,9 +74,27 @@ def summary_tables(report: RunSummary, per_problem: bool) -> list[Table]:
     for name, suite in suites.items():
         table.add_row(name, str(suite.problems), str(suite.samples), *_percents(suite, ks))
     tables = [table, *_group_tables(suites, ks), _status_table(suites)]
+    if report.judges:
+        tables.append(judge_table(report.judges))
     if per_problem:
         tables.append(_problem_table(suites))
     return tables
+
+
+def judge_table(judges: JudgeSummary) -> Table:
+    """Every judge score over the candidates the judges saw: mean, median and the spread."""
+    table = Table(title=f"judges ({judges.candidates} candidates scored)")
+    columns = ("score", "mean", "median", "10th %", "90th %", "min", "max")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "score" else "right")
+    for name, d in sorted(judges.scores.items()):
+        table.add_row(name, *(f"{value:.3g}" for value in
+                              (d.mean, d.median, d.p10, d.p90, d.min, d.max)))
+    if judges.security:
+        s = judges.security
+        table.caption = (f"insecure: {100 * s.insecure_rate:.1f}% of candidates, "
+                         f"{s.correct_and_insecure} of {s.correct} correct ones")
+    return table
 
 
 def _percents(results: SuiteSummary | GroupSummary, ks: list[str]) -> list[str]:
@@ -158,6 +182,9 @@ def _comparison_cells(r: RunSummary) -> Iterator[tuple[str, str]]:
         yield "model time", f"{r.usage.model_s:.0f} s"
     if r.cost and r.cost.solved:
         yield from _cost_cells(r.cost)
+    if r.judges:
+        for name, d in sorted(r.judges.scores.items()):
+            yield f"{name} (median)", f"{d.median:.3g}"
     if r.skipped:
         yield "skipped (module missing)", str(len(r.skipped))
     if r.finished:

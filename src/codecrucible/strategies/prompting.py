@@ -78,13 +78,17 @@ def feedback(verdict: Verdict) -> str:
     return "\n".join(parts)[:2 * _FEEDBACK_CHARS]
 
 
-def repair_request(problem: Problem, previous: Request, code: str | None, verdict: Verdict
-                   ) -> Request:
-    """The next round's request: the conversation so far, the candidate and why it failed."""
+def repair_request(problem: Problem, previous: Request, code: str | None, verdict: Verdict,
+                   *, repeated: bool = False) -> Request:
+    """The next round's request: the conversation so far, the candidate and why it failed.
+    ``repeated`` says the model already answered this very request with this program."""
     if code is None:
         why = "The answer above contains no usable Python code."
     else:
         why = f"Running it against the tests failed:\n{feedback(verdict)}"
+    if repeated:
+        why += ("\nYou already answered with this same program once, and it failed the same "
+                "way: write a different one.")
     ask = (f"{why}\nFix the program. Return the whole corrected program, including the function "
            f"`{problem.entry_point}`, in a single Python code block.")
     if previous.is_chat:

@@ -98,12 +98,24 @@ def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
     return table
 
 
+def price_entry(model: str, table: dict[str, dict[str, float]]) -> str | None:
+    """The pattern of the most specific entry that matches the model (an exact name wins)."""
+    if model in table:
+        return model
+    matches = [pattern for pattern in table if fnmatch.fnmatchcase(model, pattern)]
+    return max(matches, key=len) if matches else None
+
+
 def price_for(model: str, table: dict[str, dict[str, float]]) -> dict[str, float] | None:
     """The most specific entry whose pattern matches the model (an exact name wins)."""
-    if model in table:
-        return table[model]
-    matches = [pattern for pattern in table if fnmatch.fnmatchcase(model, pattern)]
-    return table[max(matches, key=len)] if matches else None
+    pattern = price_entry(model, table)
+    return None if pattern is None else table[pattern]
+
+
+def is_priced(price: dict[str, float] | None) -> bool:
+    """Whether an entry sets any price: a local model's default entry (every price 0) does
+    not, and its money is no price at all rather than a price of 0."""
+    return price is not None and any(value for value in price.values())
 
 
 def money(row: dict, price: dict[str, float] | None) -> float | None:

@@ -130,8 +130,10 @@ def money(row: dict, price: dict[str, float] | None) -> float | None:
 def add_costs(rows: list[dict], model: str, energy_j: float | None,
               table: dict[str, dict[str, float]]) -> None:
     """Per candidate: ``cost.seconds``, ``cost.energy_j`` (a share of the run's measured
-    energy) and ``cost.usd`` (from the price table), in place."""
+    energy) and ``cost.usd`` (from the price table; none where it sets no price, as for a
+    local model's all-zero default: no price is not a price of 0), in place."""
     price = price_for(model, table)
+    price = price if is_priced(price) else None
     seconds = [(r.get("model_s") or 0.0) + (r.get("sandbox_cpu_s") or 0.0) for r in rows]
     total = sum(seconds)
     for row, spent in zip(rows, seconds, strict=True):

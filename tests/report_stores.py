@@ -21,6 +21,7 @@ RIGHT = ("def has_close_elements(numbers, threshold):\n"
          "    return any(abs(a - b) < threshold for i, a in enumerate(numbers)"
          " for b in numbers[i + 1:])\n")
 FEEDBACK = "assert candidate([1.0, 2.0, 3.9, 4.0], 0.3) == True"
+COMPLETION_PROMPT = 'def is_not_prime(n):\n    """Whether n is not a prime."""\n'
 HOSTILE = "def f():\n    return '</script><script>alert(1)</script>'\n"
 
 
@@ -59,10 +60,9 @@ def repair_candidate() -> Candidate:
 
 
 def single(task: str, code: str, passed: bool, sample: int = 0, latency: float = 0.5,
-           suites=("base", "plus")) -> Candidate:
-    return Candidate(task, sample, [Attempt(0, chat(("user", f"Solve {task}.")),
-                                            answer(code, latency), code,
-                                            verdicts(passed, suites))])
+           request: Request | None = None) -> Candidate:
+    return Candidate(task, sample, [Attempt(0, request or chat(("user", f"Solve {task}.")),
+                                            answer(code, latency), code, verdicts(passed))])
 
 
 def build(where: Path, data_dir: Path) -> tuple[Path, dict[str, str]]:
@@ -83,7 +83,8 @@ def build(where: Path, data_dir: Path) -> tuple[Path, dict[str, str]]:
         sampling=Sampling(n=2, temperature=0.8))
     ids["mbpp"] = model_run(store, "mbpp+", "single", [
         single("Mbpp/2", "def similar_elements(a, b):\n    return set(a) & set(b)\n", True),
-        single("Mbpp/3", "def is_not_prime(n):\n    return n == 4\n", False)])
+        single("Mbpp/3", "def is_not_prime(n):\n    return n == 4\n", False,
+               request=Request(prompt=COMPLETION_PROMPT))])
     samples = where / "humaneval_samples.jsonl"
     samples.write_text(json.dumps({"task_id": "HumanEval/0", "solution": RIGHT}) + "\n")
     ids["eval"] = evaluate(samples, "humaneval+", store, data_dir=data_dir, slots=1).run_id

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from markupsafe import escape
-from report_stores import FEEDBACK, HOSTILE, PROMPT, RIGHT, WRONG, answer, build
+from report_stores import COMPLETION_PROMPT, FEEDBACK, HOSTILE, PROMPT, RIGHT, WRONG, answer, build
 from rich.console import Console
 
 from codecrucible.report import charts, html, tables
@@ -154,6 +154,15 @@ def test_the_transcript_shows_every_round(page, built):
     assert escape(FEEDBACK) in second.split("raw answer")[0]
     assert f'<span class="role feedback">first failure</span><pre>{escape(FEEDBACK)}' in first
     assert "final verdict</b>: base <span class=\"st passed\">passed</span> 3/3" in part
+
+
+def test_a_completion_prompt_is_shown_as_one(page, built):
+    _, text = page
+    _, ids = built
+    part = _candidate(text, ids["mbpp"], "Mbpp/3")
+    assert f'<span class="role">prompt (completion)</span><pre>{escape(COMPLETION_PROMPT)}' \
+        in part
+    assert '<span class="role user">' not in part
 
 
 def test_nothing_from_a_run_becomes_markup(page):

@@ -133,9 +133,9 @@ def _money(summary: RunSummary, table: dict) -> tuple[str, tuple[str, dict] | No
         return "no model: a samples file", None
     pattern = cost.price_entry(model, table)
     if pattern is None or not cost.is_priced(table[pattern]):
-        local = pattern in cost.DEFAULT_PRICES and table[pattern] == cost.DEFAULT_PRICES[pattern]
-        return ("no price: local model" if local
-                else f"no price: no entry for {model} in the price table"), None
+        if cost.price_entry(model, cost.DEFAULT_PRICES) is not None:
+            return "no price: local model", None
+        return f"no price: the price table has none for {model}", None
     spent = summary.cost
     if spent is None or spent.usd_per_solved is None:
         return "nothing solved", (pattern, table[pattern])

@@ -136,7 +136,9 @@ def comparison(reports: list[RunSummary]) -> Table:
     table.add_column("")
     names = run_names(reports)
     for r in reports:
-        table.add_column(f"{escape(names[r.run_id])}\n{r.run_id}", justify="right")
+        # the id whole however narrow the terminal: a user copies it into the next command
+        table.add_column(f"{escape(names[r.run_id])}\n{r.run_id}", justify="right",
+                         min_width=len(r.run_id), overflow="fold")
     rows: dict[str, list[str]] = {}
     for i, r in enumerate(reports):
         for label, value in _comparison_cells(r):

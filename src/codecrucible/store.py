@@ -393,6 +393,23 @@ class Store:
         return {(task, sample): code for task, sample, code in self.db.execute(
             "SELECT task_id, sample, code FROM samples WHERE run_id = ?", (run_id,))}
 
+    def attempts(self, run_id: str) -> dict[tuple[str, int], list[dict]]:
+        """Every model call of each candidate, in round order: the request as stored (the JSON
+        of a ``records.Request``), the raw answer, the code found in it, its status, the
+        feedback the next round was given, tokens, latency and whether it was cached."""
+        cursor = self.db.execute(
+            "SELECT task_id, sample, round, request, raw, code, status, feedback, tokens_in,"
+            " tokens_out, latency_s, cached, finish_reason FROM attempts WHERE run_id = ?"
+            " ORDER BY task_id, sample, round", (run_id,))
+        keys = [d[0] for d in cursor.description][2:]
+        out: dict[tuple[str, int], list[dict]] = {}
+        for task, sample, *rest in cursor:
+            row = dict(zip(keys, rest, strict=True))
+            row["request"] = json.loads(row["request"])
+            row["cached"] = bool(row["cached"])
+            out.setdefault((task, sample), []).append(row)
+        return out
+
     def samples(self, run_id: str) -> list[dict]:
         """Each candidate's text as stored: ``raw`` (a model's whole answer, or a samples
         file's ``solution`` or ``completion``) and ``code`` (the program as judged), with

@@ -54,6 +54,14 @@ def test_cost_per_solved_problem_charges_every_candidate():
     assert total["usd_per_solved"] == pytest.approx(0.1)
 
 
+def test_a_local_model_without_a_price_has_no_money_column():
+    rows = [{"task_id": "T/1", "status": "passed", "tokens_in": 100, "tokens_out": 50,
+             "model_s": 3.0, "sandbox_cpu_s": 1.0}]
+    cost.add_costs(rows, "embedded:qwen2.5-coder-0.5b", None, dict(cost.DEFAULT_PRICES))
+    assert "cost.usd" not in rows[0] and rows[0]["cost.seconds"] == 4.0
+    assert "usd" not in cost.per_solved(rows)
+
+
 def test_the_energy_meter_measures_a_busy_block():
     """RAPL where readable, else codecarbon's estimate (the test extra installs it)."""
     assert cost.energy_source().startswith(("RAPL", "codecarbon"))

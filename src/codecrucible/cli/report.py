@@ -18,9 +18,11 @@ def report(
     csv_path: Path | None = typer.Option(None, "--csv", help="Write every candidate's "
                                          "verdicts, costs and scores here, one row each."),
     jsonl_path: Path | None = typer.Option(None, "--jsonl", help="The same as JSON Lines."),
-    html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML "
-                                          "page: the runs, pass@1 against cost, every judge's "
-                                          "distribution and each problem's programs."),
+    html_path: Path | None = typer.Option(
+        None, "--html", help="Write a self-contained HTML page (opens offline): the runs by "
+        "name with pass@1 per suite and cost, pass@1 against cost with one frontier per "
+        "benchmark, pass@k curves, every judge's distribution, and each problem's candidates "
+        "with their whole transcript (every round's prompt and raw answer)."),
     samples_path: Path | None = typer.Option(
         None, "--samples", help="Write one run's candidates as an EvalPlus samples file: one "
         "JSON line each, {\"task_id\", \"solution\"} with the whole program, which "

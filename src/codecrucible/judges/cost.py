@@ -98,12 +98,24 @@ def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
     return table
 
 
+def price_entry(model: str, table: dict[str, dict[str, float]]) -> str | None:
+    """The pattern of the most specific entry that matches the model (an exact name wins)."""
+    if model in table:
+        return model
+    matches = [pattern for pattern in table if fnmatch.fnmatchcase(model, pattern)]
+    return max(matches, key=len) if matches else None
+
+
 def price_for(model: str, table: dict[str, dict[str, float]]) -> dict[str, float] | None:
     """The most specific entry whose pattern matches the model (an exact name wins)."""
-    if model in table:
-        return table[model]
-    matches = [pattern for pattern in table if fnmatch.fnmatchcase(model, pattern)]
-    return table[max(matches, key=len)] if matches else None
+    pattern = price_entry(model, table)
+    return None if pattern is None else table[pattern]
+
+
+def is_priced(price: dict[str, float] | None) -> bool:
+    """Whether an entry sets any price: a local model's default entry (every price 0) does
+    not, and its money is no price at all rather than a price of 0."""
+    return price is not None and any(value for value in price.values())
 
 
 def money(row: dict, price: dict[str, float] | None) -> float | None:
@@ -118,8 +130,10 @@ def money(row: dict, price: dict[str, float] | None) -> float | None:
 def add_costs(rows: list[dict], model: str, energy_j: float | None,
               table: dict[str, dict[str, float]]) -> None:
     """Per candidate: ``cost.seconds``, ``cost.energy_j`` (a share of the run's measured
-    energy) and ``cost.usd`` (from the price table), in place."""
+    energy) and ``cost.usd`` (from the price table; none where it sets no price, as for a
+    local model's all-zero default: no price is not a price of 0), in place."""
     price = price_for(model, table)
+    price = price if is_priced(price) else None
     seconds = [(r.get("model_s") or 0.0) + (r.get("sandbox_cpu_s") or 0.0) for r in rows]
     total = sum(seconds)
     for row, spent in zip(rows, seconds, strict=True):

@@ -399,3 +399,52 @@ def _write_jsonl(rows: list[dict], path: Path) -> None:
     with open(path, "w") as out:
         for row in rows:
             out.write(json.dumps(row) + "\n")
+
+
+def run_name(config: dict, benchmark: str) -> str:
+    """A run's name for people, from its configuration: "qwen2.5-coder-0.5b · repair ·
+    humaneval+" (the model without its backend or path, the strategy, the benchmark), or, for
+    a samples file judged by ``crucible eval``, "samples.jsonl · eval · mbpp+"."""
+    if "model" not in config:
+        source = Path(str(config.get("samples", "samples file"))).name
+        return f"{source} · eval · {benchmark}"
+    model = str(config["model"])
+    model = model.rpartition("#")[2] if "#" in model else model.partition(":")[2] or model
+    model = model.rstrip("/").rpartition("/")[2].removesuffix(".gguf")
+    return f"{model} · {config.get('strategy', 'single')} · {benchmark}"
+
+
+def run_names(reports: list[RunSummary]) -> dict[str, str]:
+    """run id -> name (``run_name``), the same in the terminal and the HTML page. Runs that
+    would share a name get what tells them apart: the settings in which they differ (prompt
+    style, samples, temperature, rounds...), else their order ("#2")."""
+    base = {r.run_id: run_name(r.config, r.benchmark) for r in reports}
+    names = dict(base)
+    for name in set(base.values()):
+        same = [r for r in reports if base[r.run_id] == name]
+        if len(same) < 2:
+            continue
+        flat = [_flat(r.config) for r in same]
+        differ = [k for k in dict.fromkeys(k for f in flat for k in f)
+                  if k not in _NOT_NAMING and len({repr(f.get(k)) for f in flat}) > 1]
+        for i, (r, f) in enumerate(zip(same, flat, strict=True)):
+            told = ", ".join(f"{k.rpartition('.')[2]} {f.get(k)}" for k in differ[:2])
+            names[r.run_id] = f"{name} ({told})" if told else f"{name} #{i + 1}"
+        if len({names[r.run_id] for r in same}) < len(same):  # the settings did not tell
+            for i, r in enumerate(same):
+                names[r.run_id] = f"{names[r.run_id]} #{i + 1}"
+    return names
+
+
+# Settings that never tell runs apart for a reader (checksums, paths of the same file).
+_NOT_NAMING = {"samples_sha256"}
+
+
+def _flat(config: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out |= _flat(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
+from codecrucible.report.summary import run_names
+
 if TYPE_CHECKING:
     from codecrucible.report.summary import (
         CostSummary,
@@ -140,11 +142,13 @@ def _problem_table(suites: dict[str, SuiteSummary]) -> Table:
 
 def run_list(reports: list[RunSummary]) -> Table:
     table = Table(title="runs")
-    for column in ("run", "kind", "benchmark", "model / samples", "created", "finished"):
+    for column in ("run", "name", "kind", "benchmark", "model / samples", "created",
+                   "finished"):
         table.add_column(column)
+    names = run_names(reports)
     for r in reports:
         what = r.config.get("model") or r.config.get("samples", "")
-        table.add_row(r.run_id, r.kind, r.benchmark, str(what),
+        table.add_row(r.run_id, escape(names[r.run_id]), r.kind, r.benchmark, str(what),
                       time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
                       "yes" if r.finished else "no (resume it)")
     return table
@@ -154,8 +158,11 @@ def comparison(reports: list[RunSummary]) -> Table:
     """The runs side by side: one column per run, one row per measure any of them has."""
     table = Table(title="runs side by side")
     table.add_column("")
+    names = run_names(reports)
     for r in reports:
-        table.add_column(r.run_id, justify="right")
+        # the id whole however narrow the terminal: a user copies it into the next command
+        table.add_column(f"{escape(names[r.run_id])}\n{r.run_id}", justify="right",
+                         min_width=len(r.run_id), overflow="fold")
     rows: dict[str, list[str]] = {}
     for i, r in enumerate(reports):
         for label, value in _comparison_cells(r):

@@ -133,8 +133,9 @@ def test_only_inputs_the_reference_accepts_are_grown_and_measured(profiler):
             (xs,) = wire.loads(raw)
             assert len(xs) <= 600 and all(0 <= x < 1000 for x in xs)
     # The wide inputs exist, and the reference refuses them: they were offered and dropped.
-    (wide,) = wire.loads(growth.grow(FUSSY.task_id, profiler.referee.tests["Fussy/0"].args,
-                                     "distinct", (128,))[0])
+    [(_, raw)] = growth.grow(FUSSY.task_id, profiler.referee.tests["Fussy/0"].args,
+                             "distinct", (128,))
+    (wide,) = wire.loads(raw)
     assert max(wide) >= 1000
     candidate = "def f(xs):\n    return sum(x * k for k in range(8) for x in xs)\n"
     assessment = profiler.assess(FUSSY.task_id, candidate)

@@ -54,7 +54,7 @@ FIT_FLOOR = 20 * _FLOOR  # sizes cheaper than this are left out of a growth fit
 GAP = 0.5  # a growth exponent this far above the reference's is asymptotically worse
 ORDERINGS = 3  # grown families the reference accepts that candidates are measured on
 REFERENCE_CALL_S = 2.0  # a grown size on which a reference call takes longer is not used
-CANDIDATE_CALL_S = 5.0  # a candidate's window per call on a grown size
+CANDIDATE_CALL_S = 3.0  # a candidate's window per call on a grown size
 
 
 def metric(event: str = EVENT) -> str:
@@ -250,8 +250,10 @@ class Efficiency:
         mine = measurements(self._profile(problem, baseline.inputs, code))
         if mine is None or mine.metric != baseline.measured.metric:
             return Assessment()
-        grown = []
+        grown: list[Growth] = []
         for family in baseline.grown:
+            if grown and grown[-1].unfinished:
+                break  # too slow, or failing, on grown inputs: the other orderings would be too
             used, costs = per_input(self._profile(problem, family.inputs, code, family.sizes,
                                                   CANDIDATE_CALL_S), len(family.inputs))
             if used == mine.metric:
@@ -273,17 +275,20 @@ class Efficiency:
             return None
         why, grown, tried = growth.why_not(tests.args), [], set()
         for family in growth.FAMILIES if why is None else ():
-            candidates = growth.grow(task_id, tests.args, family)
-            if len(grown) >= ORDERINGS or tuple(candidates) in tried:
+            offered = growth.grow(task_id, tests.args, family)
+            if len(grown) >= ORDERINGS or tuple(offered) in tried or not offered:
                 continue
-            tried.add(tuple(candidates))
-            used, costs = per_input(self._profile_reference(problem, candidates, growth.SIZES,
+            tried.add(tuple(offered))
+            sizes, candidates = (list(part) for part in zip(*offered, strict=True))
+            used, costs = per_input(self._profile_reference(problem, candidates, sizes,
                                                             REFERENCE_CALL_S), len(candidates))
-            kept = [(n, raw, c) for n, raw, c in zip(growth.SIZES, candidates, costs,
-                                                     strict=True) if c is not None]
+            kept = [(n, raw, c) for n, raw, c in zip(sizes, candidates, costs, strict=True)
+                    if c is not None]
             if used == measured.metric and len(kept) >= growth.MIN_SIZES:
                 grown.append(Grown(family, *map(list, zip(*kept, strict=True))))
-        if why is None and not grown:
+        if why is None and not tried:
+            why = f"the grown inputs would be over {growth.MAX_BYTES >> 20} MiB each, encoded"
+        elif why is None and not grown:
             why = (f"the reference accepted fewer than {growth.MIN_SIZES} sizes of every "
                    "grown input (its contract, or its own time)")
         return Baseline(inputs, measured, grown, why)

@@ -36,6 +36,7 @@ REPEATS = (9, 7, 5, 3, 3)            # calls per size: more where a call is shor
 FAMILIES = ("distinct", "reversed", "sorted", "observed")
 MIN_SIZES = 3     # fewer measured sizes give no exponent
 WIDE = 10 ** 9    # the half-width of the range fresh numbers are drawn from
+MAX_BYTES = 1 << 20  # a grown input larger than this, encoded, is not made
 _GROWING = (list, tuple, str, dict)
 
 
@@ -157,9 +158,9 @@ def template(inputs: Sequence[str]) -> tuple | None:
 
 
 def grow(task_id: str, inputs: Sequence[str], family: str,
-         sizes: Sequence[int] = SIZES) -> list[str]:
-    """The encoded inputs of ``family`` at each of ``sizes`` (all or none: [] when nothing in
-    the task's inputs can grow)."""
+         sizes: Sequence[int] = SIZES) -> list[tuple[int, str]]:
+    """``(n, encoded input)`` of ``family`` at each of ``sizes`` whose input would stay under
+    ``MAX_BYTES`` encoded ([] when nothing in the task's inputs can grow)."""
     args = template(inputs)
     if args is None or not (positions := growable(args)):
         return []
@@ -169,14 +170,18 @@ def grow(task_id: str, inputs: Sequence[str], family: str,
         if type(other) in (list, tuple) and len(other) == len(args):
             for position, value in zip(seen, other, strict=True):
                 position.add(value)
+    per_item = sum(len(wire.dumps(args[i])) / len(args[i]) for i in positions
+                   if type(args[i]) is not int)
     out = []
     for n in sizes:
+        if per_item * n > MAX_BYTES:
+            break
         rng = random.Random(f"{task_id}|{family}|{n}")
         grown = list(args)
         for i in positions:
             maker = _Maker(seen[i], rng, wide=family != "observed")
             grown[i] = n if type(args[i]) is int else _ordered(maker.grow(args[i], n), family)
-        out.append(wire.dumps(tuple(grown)))
+        out.append((n, wire.dumps(tuple(grown))))
     return out
 
 

@@ -11,9 +11,11 @@ pairs are rare; strings take the characters the task's strings use; nested lists
 outer level only. Where no argument is a sequence, non-negative integers are taken for sizes and
 become ``n``. Scalars otherwise stay as they are.
 
-Each size comes in ``FAMILIES``: the fresh values in random order, reversed sorted and sorted,
-and ``observed`` (values drawn within the range the task's own inputs span, for tasks whose
-contract refuses wide values). Which inputs are used is the reference's call, not this
+Each size comes in ``FAMILIES``: the fresh values in random order; the same with only the first
+argument that can grow grown (where several can, the others often being a pattern, a prefix or
+a count: a substring as long as the string it is searched in is found at once or never);
+reversed sorted and sorted; and ``observed`` (values drawn within the range the task's own
+inputs span, for tasks whose contract refuses wide values). Which inputs are used is the reference's call, not this
 module's: the judge keeps a grown input only where the reference solution ran on it without
 error within its limits (EvalPlus references check the task's input contract).
 
@@ -33,7 +35,7 @@ from codecrucible.sandbox import wire
 
 SIZES = (128, 256, 512, 1024, 2048)  # a quadratic pure-Python loop at 2048: about 0.3 s a call
 REPEATS = (9, 7, 5, 3, 3)            # calls per size: more where a call is short and noisy
-FAMILIES = ("distinct", "reversed", "sorted", "observed")
+FAMILIES = ("distinct", "first", "reversed", "sorted", "observed")
 MIN_SIZES = 3     # fewer measured sizes give no exponent
 WIDE = 10 ** 9    # the half-width of the range fresh numbers are drawn from
 MAX_BYTES = 1 << 20  # a grown input larger than this, encoded, is not made
@@ -162,8 +164,9 @@ def grow(task_id: str, inputs: Sequence[str], family: str,
     """``(n, encoded input)`` of ``family`` at each of ``sizes`` whose input would stay under
     ``MAX_BYTES`` encoded ([] when nothing in the task's inputs can grow)."""
     args = template(inputs)
-    if args is None or not (positions := growable(args)):
-        return []
+    positions = growable(args) if args is not None else []
+    if not positions or (family == "first" and len(positions) == 1):
+        return []  # nothing grows, or "first" would grow what "distinct" grows
     seen = [Seen() for _ in args]
     for raw in inputs:
         other = wire.loads(raw)
@@ -178,7 +181,7 @@ def grow(task_id: str, inputs: Sequence[str], family: str,
             break
         rng = random.Random(f"{task_id}|{family}|{n}")
         grown = list(args)
-        for i in positions:
+        for i in positions[:1] if family == "first" else positions:
             maker = _Maker(seen[i], rng, wide=family != "observed")
             grown[i] = n if type(args[i]) is int else _ordered(maker.grow(args[i], n), family)
         out.append((n, wire.dumps(tuple(grown))))

@@ -15,9 +15,10 @@ Each size comes in ``FAMILIES``: the fresh values in random order; the same with
 argument that can grow grown (where several can, the others often being a pattern, a prefix or
 a count: a substring as long as the string it is searched in is found at once or never);
 reversed sorted and sorted; and ``observed`` (values drawn within the range the task's own
-inputs span, for tasks whose contract refuses wide values). Which inputs are used is the reference's call, not this
-module's: the judge keeps a grown input only where the reference solution ran on it without
-error within its limits (EvalPlus references check the task's input contract).
+inputs span, for tasks whose contract refuses wide values). Which inputs are used is the
+reference's call, not this module's: the judge keeps a grown input only where the reference
+solution ran on it without error within its limits (EvalPlus references check the task's input
+contract).
 
 This runs in the harness, on trusted data (the benchmark's inputs): nothing from a candidate
 reaches it, and what it makes crosses to the sandbox as plain wire-encoded values.

@@ -143,6 +143,15 @@ def test_only_inputs_the_reference_accepts_are_grown_and_measured(profiler):
     assert not any("did not finish" in f.message for f in assessment.findings)
 
 
+def test_a_candidate_too_slow_on_grown_inputs_is_flagged_not_fitted(profiler):
+    cubic = ("def remove_duplicates(numbers):\n"
+             "    return [n for n in numbers\n"
+             "            if sum(1 for m in numbers for _ in numbers if m == n) == len(numbers)]\n")
+    assessment = profiler.assess("HumanEval/26", cubic)
+    assert "did not finish grown inputs of n = " in rules(assessment)["EFF-GROWTH"], \
+        assessment.findings
+
+
 def test_a_task_whose_inputs_cannot_grow_gets_no_growth_and_says_why(profiler):
     assessment = profiler.assess("HumanEval/2", "def truncate_number(number):\n"
                                  "    return number % 1.0\n")

@@ -19,7 +19,9 @@ references check the task's input contract), and an ordering only where the refe
 at least ``growth.MIN_SIZES`` sizes; sizes whose cost is under ``FIT_FLOOR`` (where a call's
 fixed overhead dominates) are left out of the fit, and ``_FLOOR`` is subtracted as that
 overhead. The candidate's exponent is its worst over the orderings, the reference's is on the
-same ordering. The candidate's results on grown inputs are not checked, only measured.
+same ordering (absent where the reference's cost stays under the floor: then nothing is
+compared). The candidate's results on grown inputs are not checked, only measured; a candidate
+that does not finish an ordering's sizes (``CANDIDATE_CALL_S`` a call) is not run on the rest.
 
 Scores: ``efficiency.ratio`` (candidate's summed medians over the reference's, on the task's
 ``INPUTS`` largest test inputs and the largest grown input; 1 is as cheap, 2 twice as costly),

@@ -46,7 +46,7 @@ from codecrucible.correctness.expected import TaskTests, TimeLimits
 from codecrucible.judges import growth
 from codecrucible.judges.base import REFEREE, Assessment, Finding, Program, Setting
 from codecrucible.records import Problem
-from codecrucible.sandbox import counters, jobs, reference_job
+from codecrucible.sandbox import counters, jobs, reference_job, wire
 
 INPUTS = 5
 REPEAT = 5
@@ -119,12 +119,22 @@ def profile_job(problem: Problem, inputs: list[str], code: str, limits: TimeLimi
                             counter=event, repeat=REPEAT, test_limits=windows, repeats=repeats)
 
 
+def _frames(result: dict):
+    """``(index, value, error)`` of each well-formed result line; others are skipped (the
+    lines cross from the sandbox: they are data, never trusted to be well formed)."""
+    for line in result.get("frames", []):
+        try:
+            index, value, error, _ = json.loads(line)
+        except (ValueError, TypeError):
+            continue
+        yield index, value, error
+
+
 def per_input(result: dict, count: int) -> tuple[str | None, list[int | None]]:
     """The metric and each input's median cost; None for an input that failed or never ran
     (the job ran out of time before it)."""
     used, costs = None, [None] * count
-    for line in result.get("frames", []):
-        index, value, error, _ = json.loads(line)
+    for index, value, error in _frames(result):
         if index == "metric":
             used = value
         elif type(index) is int and 0 <= index < count and error is None \
@@ -136,8 +146,7 @@ def per_input(result: dict, count: int) -> tuple[str | None, list[int | None]]:
 def measurements(result: dict) -> Measured | None:
     """The metric, the median cost per input and the peak bytes; None if any input failed."""
     used, costs, peak = None, [], None
-    for line in result.get("frames", []):
-        index, value, error, _ = json.loads(line)
+    for index, value, error in _frames(result):
         if index == "metric":
             used = value
         elif error is not None or value is None:
@@ -277,8 +286,14 @@ class Efficiency:
             return None
         why, grown, tried = growth.why_not(tests.args), [], set()
         for family in growth.FAMILIES if why is None else ():
-            offered = growth.grow(task_id, tests.args, family)
-            if len(grown) >= ORDERINGS or tuple(offered) in tried or not offered:
+            if len(grown) >= ORDERINGS:
+                break
+            try:
+                offered = growth.grow(task_id, tests.args, family)
+            except (ValueError, TypeError, RecursionError, wire.Unserializable) as err:
+                why = f"the inputs could not be grown ({type(err).__name__}: {err})"
+                break
+            if not offered or tuple(offered) in tried:
                 continue
             tried.add(tuple(offered))
             sizes, candidates = (list(part) for part in zip(*offered, strict=True))
@@ -288,9 +303,11 @@ class Efficiency:
                     if c is not None]
             if used == measured.metric and len(kept) >= growth.MIN_SIZES:
                 grown.append(Grown(family, *map(list, zip(*kept, strict=True))))
-        if why is None and not tried:
+        if why is not None:
+            grown = []
+        elif not tried:
             why = f"the grown inputs would be over {growth.MAX_BYTES >> 20} MiB each, encoded"
-        elif why is None and not grown:
+        elif not grown:
             why = (f"the reference accepted fewer than {growth.MIN_SIZES} sizes of every "
                    "grown input (its contract, or its own time)")
         return Baseline(inputs, measured, grown, why)

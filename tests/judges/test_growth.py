@@ -176,3 +176,44 @@ def test_an_exponent_needs_three_sizes_above_the_floor():
     assert slope is None and "2 sizes measured" in how
     slope, how = growth.exponent(sizes, [500, 600, 700, 40_000], floor=1000)
     assert slope is None and "only 1 of 4 sizes cost above the per-call floor" in how
+
+
+def encoded(*inputs):
+    return [wire.dumps(args) for args in inputs]
+
+
+def test_grown_inputs_are_fresh_distinct_typed_and_the_same_every_time():
+    inputs = encoded(([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3), ([1.5, -2.0, 7.25], 0.05))
+    grown = growth.grow("T/0", inputs, "distinct", (256, 1024))
+    assert grown == growth.grow("T/0", inputs, "distinct", (256, 1024))  # seeded
+    assert grown != growth.grow("T/1", inputs, "distinct", (256, 1024))
+    for n, raw in grown:
+        numbers, threshold = wire.loads(raw)
+        assert len(numbers) == n and threshold == 0.3  # the scalar is kept
+        assert all(type(x) is float for x in numbers) and len(set(numbers)) == n
+        ordered = sorted(numbers)
+        assert min(b - a for a, b in zip(ordered, ordered[1:])) > 1  # no close pairs
+    (_, raw), = growth.grow("T/0", inputs, "sorted", (256,))
+    assert wire.loads(raw)[0] == sorted(wire.loads(raw)[0])
+    (_, raw), = growth.grow("T/0", inputs, "observed", (256,))
+    assert all(-2.0 <= x <= 7.25 for x in wire.loads(raw)[0])
+
+
+def test_growth_keeps_signs_alphabets_and_nesting():
+    (_, raw), = growth.grow("T/0", encoded(([3, 0, 7],)), "distinct", (512,))
+    (numbers,) = wire.loads(raw)
+    assert min(numbers) >= 0 and max(numbers) > 512 and len(set(numbers)) > 500
+    (_, raw), = growth.grow("T/0", encoded(("(()())", 2), ("()", 1)), "distinct", (300,))
+    text, count = wire.loads(raw)
+    assert len(text) == 300 and set(text) <= {"(", ")"} and count == 2
+    (_, raw), = growth.grow("T/0", encoded(([[1, 2], [3, 4, 5]],)), "distinct", (128,))
+    (rows,) = wire.loads(raw)
+    assert len(rows) == 128 and [len(r) for r in rows[:4]] == [2, 3, 2, 3]
+    (_, raw), = growth.grow("T/0", encoded((["ab", "cd"], "a")), "first", (128,))
+    strings, prefix = wire.loads(raw)
+    assert len(strings) == 128 and prefix == "a"  # only the first argument grows
+    assert growth.grow("T/0", encoded(([1, 2],)), "first", (128,)) == []  # same as distinct
+    (_, raw), = growth.grow("T/0", encoded((5,), (12,)), "distinct", (256,))
+    assert wire.loads(raw) == (256,)  # an integer alone is taken for a size
+    assert growth.why_not(encoded((1.5,), (2.5,))) == "no argument can grow (only float)"
+    assert growth.why_not(encoded((-3, 2.0),)) == "no argument can grow (only float, int)"

@@ -6,6 +6,7 @@ CPU time, never wall-clock time, and are checked within wide bands."""
 from __future__ import annotations
 
 import uuid
+from itertools import pairwise
 
 import pytest
 
@@ -192,7 +193,7 @@ def test_grown_inputs_are_fresh_distinct_typed_and_the_same_every_time():
         assert len(numbers) == n and threshold == 0.3  # the scalar is kept
         assert all(type(x) is float for x in numbers) and len(set(numbers)) == n
         ordered = sorted(numbers)
-        assert min(b - a for a, b in zip(ordered, ordered[1:])) > 1  # no close pairs
+        assert min(b - a for a, b in pairwise(ordered)) > 1  # no close pairs
     (_, raw), = growth.grow("T/0", inputs, "sorted", (256,))
     assert wire.loads(raw)[0] == sorted(wire.loads(raw)[0])
     (_, raw), = growth.grow("T/0", inputs, "observed", (256,))

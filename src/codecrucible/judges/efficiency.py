@@ -22,6 +22,10 @@ overhead. The candidate's exponent is its worst over the orderings, the referenc
 same ordering (absent where the reference's cost stays under the floor: then nothing is
 compared). The candidate's results on grown inputs are not checked, only measured; a candidate
 that does not finish an ordering's sizes (``CANDIDATE_CALL_S`` a call) is not run on the rest.
+The sizes are fixed, so quadratic work done inside C (copying strings) shows only part of its
+exponent: prepending HumanEval/28's strings one by one measured n^1.47 against the reference's
+n^1.0 (its ratio, 13, says the rest); sizes grown until the cost reaches a budget, as
+BigO(Bench) does, would show more.
 
 Scores: ``efficiency.ratio`` (candidate's summed medians over the reference's, on the task's
 ``INPUTS`` largest test inputs and the largest grown input; 1 is as cheap, 2 twice as costly),

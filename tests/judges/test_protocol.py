@@ -24,7 +24,7 @@ def test_a_judge_that_runs_programs_needs_a_referee():
 def test_efficiency_scores_only_programs_that_passed():
     class Profiler:
         def assess(self, task_id, code):
-            return {"efficiency.ratio": 2.0}
+            return judges.Assessment({"efficiency.ratio": 2.0})
 
     setting = Setting(referee=object())
     setting.keep("efficiency", Profiler)

@@ -148,7 +148,7 @@ def test_efficiency_ranks_a_quadratic_solution_below_a_linear_one(tmp_path, data
     linear = ("from collections import Counter\nfrom typing import List\n\n\n"
               "def remove_duplicates(numbers: List[int]) -> List[int]:\n"
               "    seen = Counter(numbers)\n    return [n for n in numbers if seen[n] == 1]\n")
-    ratios = {}
+    ratios, growths, flagged = {}, {}, {}
     for name, program in (("quadratic", quadratic), ("linear", linear)):
         path = tmp_path / f"{name}.py"
         path.write_text(program)
@@ -164,7 +164,12 @@ def test_efficiency_ranks_a_quadratic_solution_below_a_linear_one(tmp_path, data
         assert scores["efficiency.ratio_min"] <= scores["efficiency.ratio"] \
             <= scores["efficiency.ratio_max"]
         ratios[name] = scores["efficiency.ratio"]
+        growths[name] = scores["efficiency.growth"], scores["efficiency.growth_reference"]
+        flagged[name] = [f["rule"] for f in report["findings"] if f["judge"] == "efficiency"]
     assert ratios["quadratic"] > 5 * ratios["linear"], ratios
+    # list.count is C, yet the cost still grows as n^2 against the reference's n^1.
+    assert growths["quadratic"][0] >= 1.7 and growths["linear"][0] <= 1.3, growths
+    assert flagged == {"quadratic": ["EFF-GROWTH"], "linear": []}, flagged
 
 
 QUADRATIC = "def f(xs):\n    return [x for x in xs if xs.count(x) == 1]\n"

@@ -77,11 +77,16 @@ def program_job(answer: str, limits: Limits, code: str | None = None) -> dict:
 
 
 def profile_job(code: str, entry: str, tests: Sequence[str], limits: Limits, *, counter: str,
-                repeat: int, test_limits: Sequence[float]) -> dict:
-    """Call ``entry`` on ``tests`` ``repeat`` times each, counting ``counter`` per call."""
-    return {"kind": "profile", "code": code, "entry": entry, "counter": counter,
-            "tests": list(tests), "repeat": repeat, "test_limits": list(test_limits),
-            "limits": limits.to_wire()}
+                repeat: int, test_limits: Sequence[float],
+                repeats: Sequence[int] | None = None) -> dict:
+    """Call ``entry`` on ``tests`` ``repeat`` times each (``repeats[i]`` times test ``i``,
+    where given), counting ``counter`` per call."""
+    job = {"kind": "profile", "code": code, "entry": entry, "counter": counter,
+           "tests": list(tests), "repeat": repeat, "test_limits": list(test_limits),
+           "limits": limits.to_wire()}
+    if repeats is not None:
+        job["repeats"] = [int(r) for r in repeats]
+    return job
 
 
 def values_job(figure: bool, queries: Sequence, limits: Limits, *, code: str | None = None,

@@ -197,12 +197,13 @@ class _ThreadClock:
 
 
 def _run_profile(job: dict) -> None:
-    """Measure the entry point on each input: ``repeat`` calls, each on a fresh copy of the
-    arguments; one line per input with the median. The first line names the measure: the
-    event counter the server opened for ``job["counter"]`` (user-space instructions), or,
-    when it could not, the thread's CPU time in nanoseconds, with the reason. Then the peak
-    of Python allocations during one call on the last input (tracemalloc), on its own line,
-    so that tracing does not slow the measured calls."""
+    """Measure the entry point on each input: ``repeat`` calls (``repeats[i]`` for input
+    ``i`` where given), each on a fresh copy of the arguments; one line per input with the
+    median. The first line names the measure: the event counter the server opened for
+    ``job["counter"]`` (user-space instructions), or, when it could not, the thread's CPU time
+    in nanoseconds, with the reason. Then the peak of Python allocations during one call on
+    the last input (tracemalloc), on its own line, so that tracing does not slow the measured
+    calls."""
     entry, _ = _load_entry(job)
     write_all(RESULT_FD, LOADED)
     if job.get("counter_fd") is not None:
@@ -212,10 +213,11 @@ def _run_profile(job: dict) -> None:
     else:
         meter = _ThreadClock()
         _send(["metric", "cpu_ns", job.get("counter_error"), None])
+    repeats = job.get("repeats") or [job.get("repeat", 5)] * len(job["tests"])
     for index, raw in enumerate(job["tests"]):
         counts = []
         try:
-            for _ in range(int(job.get("repeat", 5))):
+            for _ in range(int(repeats[index])):
                 args = wire.loads(raw)
                 meter.start()
                 entry(*args)

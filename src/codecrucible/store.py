@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
     max_rss_kb INTEGER,
     created REAL NOT NULL,
     score REAL,
+    shared_from INTEGER,
     PRIMARY KEY (run_id, task_id, sample, suite)
 );
 CREATE TABLE IF NOT EXISTS scores (
@@ -98,13 +99,13 @@ CREATE INDEX IF NOT EXISTS findings_by_sample ON findings (run_id, task_id, samp
 
 _INSERT_VERDICT = (
     "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
-    " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score,"
+    " shared_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 # The store's schema version, kept in SQLite's ``PRAGMA user_version``. Version 1 is the first
 # schema (stores made before versions existed read 0 and are taken as 1); each step below
 # upgrades a store by one version, in place and in one transaction with its version number, so
 # an old store stays readable and writable. A store of a newer version is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_score_column(db: sqlite3.Connection) -> None:
@@ -114,8 +115,17 @@ def _add_score_column(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE verdicts ADD COLUMN score REAL")
 
 
+def _add_shared_from_column(db: sqlite3.Connection) -> None:
+    """2 -> 3: verdicts get a nullable ``shared_from``: the sample of the same task whose
+    run gave this identical program its verdict (``crucible eval`` judges each distinct
+    program once)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(verdicts)")}
+    if "shared_from" not in have:
+        db.execute("ALTER TABLE verdicts ADD COLUMN shared_from INTEGER")
+
+
 # version reached -> the step that reaches it from the version before
-_MIGRATIONS = {2: _add_score_column}
+_MIGRATIONS = {2: _add_score_column, 3: _add_shared_from_column}
 
 
 def _overall(verdicts: dict[str, Verdict]) -> str:
@@ -268,7 +278,8 @@ class Store:
             samples.append((run_id, c.task_id, c.sample, final.completion.text, final.code or ""))
             verdicts += [(run_id, c.task_id, c.sample, suite, v.status.value, v.tests_passed,
                           v.tests_total, v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s,
-                          v.max_rss_kb, now, v.score) for suite, v in final.verdicts.items()]
+                          v.max_rss_kb, now, v.score, None)
+                         for suite, v in final.verdicts.items()]
         with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO attempts VALUES "
                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts)
@@ -326,27 +337,31 @@ class Store:
         return {(task, sample) for task, sample in rows}
 
     # ------------------------------------------------------------------ verdicts
-    def add_verdicts(self, run_id: str,
-                     batch: Iterable[tuple[str, int, dict[str, Verdict]]]) -> None:
-        """One transaction for a batch; all suites of a sample land together or not at all."""
+    def add_verdicts(self, run_id: str, batch: Iterable[tuple]) -> None:
+        """One transaction for a batch of ``(task, sample, verdicts by suite)``, or with a
+        fourth item, the sample of the same task whose identical program's run gave these
+        verdicts (None: its own run); all suites of a sample land together or not at all."""
         now = time.time()
         rows = [(run_id, task, sample, suite, v.status.value, v.tests_passed, v.tests_total,
                  v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s, v.max_rss_kb, now,
-                 v.score)
-                for task, sample, by_suite in batch for suite, v in by_suite.items()]
+                 v.score, shared_from)
+                for task, sample, by_suite, *rest in batch
+                for shared_from in [rest[0] if rest else None]
+                for suite, v in by_suite.items()]
         with self._transaction():
             self.db.executemany(_INSERT_VERDICT, rows)
 
     def verdicts(self, run_id: str) -> Iterator[dict]:
         cursor = self.db.execute(
             "SELECT task_id, sample, suite, status, tests_passed, tests_total, first_failure,"
-            " wall_s, cpu_s, max_rss_kb, score FROM verdicts WHERE run_id = ?"
+            " wall_s, cpu_s, max_rss_kb, score, shared_from FROM verdicts WHERE run_id = ?"
             " ORDER BY task_id, sample, suite", (run_id,))
         keys = [d[0] for d in cursor.description]
         for row in cursor:
             verdict = dict(zip(keys, row, strict=True))
-            if verdict["score"] is None:  # only score problems have one
-                del verdict["score"]
+            for optional in ("score", "shared_from"):  # score problems; copies of a program
+                if verdict[optional] is None:
+                    del verdict[optional]
             yield verdict
 
     def suite_scores(self, run_id: str, suite: str) -> list[float]:

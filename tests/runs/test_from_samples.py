@@ -124,12 +124,14 @@ def test_original_humaneval_and_mbpp_judge_recorded_calls(tmp_path, data_dir):
 
 
 def _slow_samples(path: Path, count: int) -> None:
-    """Samples that each take ~0.15 s: correct for even indices, wrong for odd ones."""
+    """Samples that each take ~0.15 s: correct for even indices, wrong for odd ones; all
+    distinct (a comment numbers them), so each one runs."""
     rows = []
     for i in range(count):
         answer = "a + b" if i % 2 == 0 else "a - b"
         rows.append({"task_id": "HumanEval/53", "solution":
-                     f"import time\ntime.sleep(0.15)\ndef add(a, b):\n    return {answer}\n"})
+                     f"# sample {i}\nimport time\ntime.sleep(0.15)\ndef add(a, b):\n"
+                     f"    return {answer}\n"})
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 

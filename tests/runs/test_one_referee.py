@@ -27,9 +27,9 @@ def submitted(monkeypatch, spread_benchmark):
     seen: list[tuple[str, object]] = []
     original = Referee.submit
 
-    def counting(self, task_id, code):
+    def counting(self, task_id, code, tag=None):
         seen.append((task_id, code))
-        return original(self, task_id, code)
+        return original(self, task_id, code, tag)
 
     monkeypatch.setattr(Referee, "submit", counting)
     return seen

@@ -52,6 +52,11 @@ def eval_command(
     memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
     all_tests: bool = typer.Option(False, "--all-tests", help="Run every test even after a "
                                    "wrong answer, so tests_passed counts them all (slower)."),
+    dedupe: bool = typer.Option(True, "--dedupe/--no-dedupe", help="Run each distinct program "
+                                "of a task once and give its copies (the same text up to "
+                                "trailing whitespace and line endings) its verdict, marked "
+                                "shared_from in --details. --no-dedupe runs every copy: the "
+                                "way to see a flaky or time-limited program's verdicts vary."),
 ):
     """Referee samples written by any tool; print pass@k per suite.
 
@@ -75,7 +80,7 @@ def eval_command(
                 samples, benchmark, db, data_dir=directory, resume=resume,
                 limits=TimeLimits(floor, plus_floor, multiple, load),
                 memory_mb=megabytes(memory), slots=jobs,
-                all_tests=all_tests, progress=_bar_callbacks(bar))
+                all_tests=all_tests, dedupe=dedupe, progress=_bar_callbacks(bar))
     except (DataError, SampleError, StoreError) as err:
         fail(str(err))
     except KeyboardInterrupt:
@@ -87,6 +92,10 @@ def eval_command(
     report = summaries.summarize(db, result.run_id)
     for table in tables.summary_tables(report, per_problem):
         out.print(table)
+    if dedupe:
+        console.print(f"{result.judged_now - result.shared} distinct programs of "
+                      f"{result.judged_now} samples judged now: each copy shares its first's "
+                      "verdict (--no-dedupe runs every copy)")
     if result.resumed:
         console.print(f"resumed run {result.run_id}: {result.already_judged} samples were "
                       f"already judged, {result.judged_now} judged now")

@@ -7,17 +7,22 @@ every server busy and stops a run at its first wrong answer unless told to run e
 Work that runs a reference solution goes to ``references``, a pool whose servers never fork a
 candidate: a problem judged by its benchmark's own checker (DS-1000) is judged there, from the
 results the candidate's run sent back (``checking.py``), and so is a reference's profile.
+
+Each distinct program of a task runs once per referee (``distinct.py``): a copy submitted
+later gets its original's verdicts, and ``shared_from`` names the original of each tagged copy.
+``dedupe=False`` runs every copy (the way to see a flaky program's verdicts vary).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from codecrucible.correctness import checking, scoring
+from codecrucible.correctness.distinct import Distinct
 from codecrucible.correctness.expected import TaskTests, TimeLimits
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import SandboxPool, jobs
@@ -79,14 +84,20 @@ class Referee:
     """Judges programs on calibrated tasks in the sandbox; see the module docstring.
 
     ``fail_fast`` stops a run at its first wrong answer (``crucible eval --all-tests`` runs
-    every test instead); ``no_code`` is the reason given when an answer holds no code.
+    every test instead); ``no_code`` is the reason given when an answer holds no code;
+    ``dedupe`` judges each distinct program once. ``executed`` counts the programs run,
+    ``shared`` those answered with an earlier copy's verdicts.
     """
 
     def __init__(self, problems: dict[str, Problem], tests: dict[str, TaskTests],
                  pool: SandboxPool, limits: TimeLimits, memory_mb: int = 1024,
                  references: SandboxPool | None = None, *, fail_fast: bool = True,
-                 no_code: str = NO_USABLE_CODE):
+                 no_code: str = NO_USABLE_CODE, dedupe: bool = True):
         self.problems, self.tests = problems, tests
+        self._distinct = Distinct() if dedupe else None
+        self._originals: dict[int, tuple[Future, Hashable]] = {}
+        self.shared_from: dict[Hashable, Hashable] = {}  # a tagged copy's tag -> its original's
+        self.executed = self.shared = 0
         self.references = references
         self.fail_fast, self.no_code = fail_fast, no_code
         self.templates = {task: job_template(problems[task], t, limits, memory_mb)
@@ -102,9 +113,12 @@ class Referee:
         self._thread = threading.Thread(target=self._serve, name="referee", daemon=True)
         self._thread.start()
 
-    def submit(self, task_id: str, code: Answer) -> Future[dict[str, Verdict]]:
+    def submit(self, task_id: str, code: Answer, tag: Hashable = None
+               ) -> Future[dict[str, Verdict]]:
         """Verdicts per suite for ``code`` on ``task_id``: a program, or a sample's fields
-        (``Answer``); ``None`` or blank code means there is none."""
+        (``Answer``); ``None`` or blank code means there is none. A copy of a program
+        submitted before gets that program's verdicts, and a ``tag``ged copy is noted in
+        ``shared_from`` (under its tag: the original's tag)."""
         future: Future = Future()
         tests = self.tests[task_id]
         fields = {"solution": code} if isinstance(code, str) else code
@@ -115,14 +129,38 @@ class Referee:
             future.set_result(no_code_verdicts(tests, self.no_code))
         else:
             problem = self.problems[task_id]
+            program = problem.program(fields)
+            if self._copy(task_id, slot, program, future, tag):
+                return future
             pending = _Pending(future, task_id)
             if checking.is_checked(problem):
                 pending.slot_code = slot
             else:
                 pending.scoring = scoring.Scoring(tests, problem, fail_fast=self.fail_fast)
-            self._put(pending, jobs.candidate_job(task_id, self.templates[task_id],
-                                                  problem.program(fields)))
+            with self._lock:
+                self.executed += 1
+            self._put(pending, jobs.candidate_job(task_id, self.templates[task_id], program))
         return future
+
+    def _copy(self, task_id: str, slot: str, program: str, future: Future, tag: Hashable
+              ) -> bool:
+        """Whether ``program`` is a copy of one submitted before; if so ``future`` gets that
+        one's verdicts. (A checked problem's checker also reads the slot's code.)"""
+        if self._distinct is None:
+            return False
+        task = (task_id, slot) if checking.is_checked(self.problems[task_id]) else task_id
+        with self._lock:
+            serial = len(self._originals) + self.shared
+            first = self._distinct.first(task, program, serial)
+            if first is None:
+                self._originals[serial] = (future, tag)
+                return False
+            original, original_tag = self._originals[first]
+            self.shared += 1
+            if tag is not None:
+                self.shared_from[tag] = original_tag
+        _chain(original, future)
+        return True
 
     def run(self, job: dict) -> Future:
         """The raw sandbox result of any job (a profile, say), through the same pool."""

@@ -2,7 +2,9 @@
 
 Samples are matched to problems, the problems' tests are calibrated (cached), and every sample
 goes to the referee (``correctness/referee.py``, the one path to a verdict), which runs it once
-in the sandbox against all suites; each batch of verdicts is committed as it arrives. A problem
+in the sandbox against all suites; each batch of verdicts is committed as it arrives. Each
+distinct program of a task is run once: its copies share its verdicts, and their rows say so
+(``shared_from``: the sample judged), unless ``dedupe`` is off. A problem
 judged by its benchmark's own checker (DS-1000) is judged on the reference pool from the
 results the sample's run sent back (``checking.py``), while the next samples run. ``resume``
 picks up the latest run with the same inputs and configuration and judges only what it lacks.
@@ -43,6 +45,7 @@ class EvalConfig:
     limits: TimeLimits = field(default_factory=TimeLimits)
     memory_mb: int = 1024
     all_tests: bool = False
+    dedupe: bool = True
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
@@ -64,16 +67,20 @@ class EvalResult:
     already_judged: int
     unjudgeable: dict[str, str]
     skipped: dict[str, str] = field(default_factory=dict)  # task -> missing modules
+    shared: int = 0  # of those judged now, copies that shared an earlier sample's verdicts
+    executed: int = 0  # programs run in the sandbox now
 
 
 def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
              data_dir: Path | None = None, resume: bool = False,
              limits: TimeLimits = TimeLimits(), memory_mb: int = 1024, slots: int | None = None,
-             all_tests: bool = False, progress: Progress | None = None) -> EvalResult:
+             all_tests: bool = False, dedupe: bool = True, progress: Progress | None = None
+             ) -> EvalResult:
     """Referee every sample in ``samples_path``; see the module docstring.
 
     A sample's run stops at its first wrong answer unless ``all_tests`` is set, in which case
-    every test runs and ``tests_passed`` counts them all.
+    every test runs and ``tests_passed`` counts them all. ``dedupe`` runs each distinct
+    program once (``correctness/distinct.py``).
     """
     progress = progress or Progress()
     samples = read_samples(samples_path)
@@ -84,7 +91,7 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
         raise SampleError(f"{samples_path}: {len(unknown)} task ids are not in {bench.name} "
                           f"(first: {', '.join(unknown[:3])})")
     config = EvalConfig(bench.name, str(samples_path.resolve()), sha256_of(samples_path),
-                        limits, memory_mb, all_tests)
+                        limits, memory_mb, all_tests, dedupe)
     used = [problems[t] for t in sorted({s.task_id for s in samples})]
     skipped = benchmarks.unavailable(used)  # a module they need is missing: not scored
     samples = [s for s in samples if s.task_id not in skipped]
@@ -118,31 +125,35 @@ def evaluate(samples_path: Path, benchmark_name: str, store: Store, *,
                                           environment)
             else:
                 run_id = run["id"]
-            judged_now, already = _judge(samples, problems, tests, pool,
-                                         references if checked else None, store, run_id,
-                                         limits, memory_mb, all_tests, progress)
+            judged_now, already, shared, executed = _judge(samples, problems, tests, pool,
+                                                 references if checked else None, store,
+                                                 run_id, config, progress)
     store.finish_run(run_id)
-    return EvalResult(run_id, run is not None, judged_now, already, unjudgeable, skipped)
+    return EvalResult(run_id, run is not None, judged_now, already, unjudgeable, skipped, shared,
+                      executed)
 
 
 def _judge(samples: list[Sample], problems: dict, tests: dict[str, TaskTests],
            pool: SandboxPool, references: SandboxPool | None, store: Store, run_id: str,
-           limits: TimeLimits, memory_mb: int, all_tests: bool, progress: Progress
-           ) -> tuple[int, int]:
-    """Referee the samples the run lacks; (judged now, judged before)."""
+           config: EvalConfig, progress: Progress) -> tuple[int, int, int, int]:
+    """Referee the samples the run lacks; (judged now, judged before, copies among those
+    judged now that shared an earlier sample's verdicts, programs run)."""
     done = store.judged(run_id)
     pending = [s for s in samples if (s.task_id, s.index) not in done]
     store.add_samples(run_id, ((s.task_id, s.index, s.raw(), problems[s.task_id].program(
         s.fields)) for s in pending))
     progress.phase("judging", len(pending))
     writer = _BatchWriter(store, run_id)
-    referee = Referee(problems, tests, pool, limits, memory_mb, references,
-                      fail_fast=not all_tests, no_code=NO_CODE)
+    referee = Referee(problems, tests, pool, config.limits, config.memory_mb, references,
+                      fail_fast=not config.all_tests, no_code=NO_CODE, dedupe=config.dedupe)
     try:
-        futures = {referee.submit(s.task_id, s.fields): s for s in pending}
+        futures = {referee.submit(s.task_id, s.fields, (s.task_id, s.index)): s
+                   for s in pending}
         for future in as_completed(futures):
             by_suite = future.result()
-            writer.add(futures[future], by_suite)
+            sample = futures[future]
+            original = referee.shared_from.get((sample.task_id, sample.index))
+            writer.add(sample, by_suite, None if original is None else original[1])
             progress.advance(all(v.passed for v in by_suite.values()))
     except BaseException:
         referee.close(wait=False)  # Ctrl-C: what is still being judged is judged on resume
@@ -150,7 +161,7 @@ def _judge(samples: list[Sample], problems: dict, tests: dict[str, TaskTests],
     finally:
         writer.flush()  # on Ctrl-C too: every verdict judged so far is kept
     referee.close()
-    return len(pending), len(done)
+    return len(pending), len(done), referee.shared, referee.executed
 
 
 def _data_key(bench) -> str:
@@ -162,11 +173,12 @@ class _BatchWriter:
 
     def __init__(self, store: Store, run_id: str):
         self.store, self.run_id = store, run_id
-        self.buffer: list[tuple[str, int, dict[str, Verdict]]] = []
+        self.buffer: list[tuple[str, int, dict[str, Verdict], int | None]] = []
         self.last = time.monotonic()
 
-    def add(self, sample: Sample, by_suite: dict[str, Verdict]) -> None:
-        self.buffer.append((sample.task_id, sample.index, by_suite))
+    def add(self, sample: Sample, by_suite: dict[str, Verdict], shared_from: int | None
+            ) -> None:
+        self.buffer.append((sample.task_id, sample.index, by_suite, shared_from))
         if len(self.buffer) >= _BATCH_SIZE or time.monotonic() - self.last > _BATCH_SECONDS:
             self.flush()
 

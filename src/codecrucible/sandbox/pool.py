@@ -76,12 +76,20 @@ class ForkServer:
     It mirrors the server's template cache, so a task's shared job parts cross once."""
 
     def __init__(self, slot: int = 0, config: SandboxConfig | None = None,
-                 role: str = CANDIDATES):
+                 role: str = CANDIDATES, *, wait: bool = True):
+        """Start the server; unless ``wait``, return before it is ready (a pool starts its
+        servers side by side), and ``ready`` waits for it."""
         if role not in (CANDIDATES, REFERENCES):
             raise ValueError(f"unknown sandbox role {role!r}")
         self.slot = slot
         self.role = role
         self.config = config or SandboxConfig()
+        self.info: dict | None = None
+        self.busy = False
+        self.job_pid: int | None = None  # the running job's process group, once announced
+        self._templates: OrderedDict[str, None] = OrderedDict()  # mirrors the server's cache
+        self._pending = bytearray()
+        self.lines: list[str] = []
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ} | _THREAD_ENV
         self.process = subprocess.Popen(
             [self.config.python, "-I", "-m", "codecrucible.sandbox.server"],
@@ -90,15 +98,17 @@ class ForkServer:
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
         write_frame(self._in, self.config.frame(slot, role))
-        self.info = read_frame(self._out)
+        if wait:
+            self.ready()
+
+    def ready(self) -> ForkServer:
+        """Wait until the server has started (and says which layers it has)."""
         if self.info is None:
-            raise SandboxError(f"sandbox server for slot {slot} failed to start "
-                               f"(interpreter {self.config.python})")
-        self.busy = False
-        self.job_pid: int | None = None  # the running job's process group, once announced
-        self._templates: OrderedDict[str, None] = OrderedDict()  # mirrors the server's cache
-        self._pending = bytearray()
-        self.lines: list[str] = []
+            self.info = read_frame(self._out)
+            if self.info is None:
+                raise SandboxError(f"sandbox server for slot {self.slot} failed to start "
+                                   f"(interpreter {self.config.python})")
+        return self
 
     @property
     def fd(self) -> int:
@@ -235,9 +245,11 @@ class SandboxPool:
     def _start(self) -> list[ForkServer]:
         if self._servers is None:
             started: list[ForkServer] = []
-            try:
+            try:  # side by side: each imports its preloads and builds its view meanwhile
                 for slot in range(self.slots):
-                    started.append(ForkServer(slot, self.config, self.role))
+                    started.append(ForkServer(slot, self.config, self.role, wait=False))
+                for server in started:
+                    server.ready()
             except BaseException:
                 for server in started:
                     server.close()

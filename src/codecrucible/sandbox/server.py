@@ -2,12 +2,17 @@
 
 ``ForkServer`` (pool.py) starts this module with an empty environment and talks to it over its
 stdin/stdout in length-prefixed frames, JSON or raw answer bytes; nothing is ever unpickled.
-Per job the server forks a child and announces its pid (``{"started": pid}``, the job's
-process group); the child, in order: starts a new session, asks to die with the server, enters a
-fresh work directory on the server's private tmpfs, sets resource limits, drops to the slot's
-uid (when root), rewires stdio, closes every other descriptor, applies Landlock and seccomp,
-scrubs the environment, and only then runs the code. Any failure before that point exits with
-``SETUP_FAILED`` before a line of the code runs (fail closed).
+Per job the server hands the job to a forked child and announces its pid (``{"started":
+pid}``, the job's process group). The child is forked ahead: once a job's result is sent, the
+server forks the next one, a fresh fork of this clean server (the last job's processes killed,
+its work directory and ``/dev/shm`` emptied), which confines itself as far as it can without a
+job while the harness reads the result and picks the next job. The child, in order: starts a
+new session, asks to die with the server, rewires stdio, closes every other descriptor,
+applies Landlock; then reads its job, enters the job's fresh work directory on the server's
+private tmpfs, sets the job's resource limits, drops to the slot's uid (when root), applies
+seccomp, scrubs the environment, and only then runs the code (``child.py``). Any failure
+before that point exits with ``SETUP_FAILED`` before a line of the code runs (fail closed).
+A child that is never handed a job runs nothing: the server kills it when it ends.
 
 The modules it is made of: ``frames`` (the protocol), ``child`` (the child's confinement, then
 its job), ``watch`` (one execution seen from the server) and this one (start-up: the layers
@@ -27,9 +32,10 @@ import signal
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 
 from codecrucible.sandbox import cgroup, cleanup, landlock, seccomp, view
-from codecrucible.sandbox.child import SETUP_FAILED, run_child
+from codecrucible.sandbox.child import SETUP_FAILED, WORKDIR_KEY, run_child
 from codecrucible.sandbox.frames import read_frame, write_frame
 from codecrucible.sandbox.watch import Watch, kill_group
 
@@ -42,6 +48,19 @@ _MS_REC, _MS_PRIVATE, _MS_NOSUID, _MS_NODEV = 0x4000, 0x40000, 0x2, 0x4
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+@dataclass
+class _Child:
+    """A child forked ahead of its job: its pid, the server's ends of its pipes (stdout,
+    stderr, answers; the job) and the templates it was forked knowing."""
+
+    pid: int
+    out_r: int
+    err_r: int
+    res_r: int
+    job_w: int
+    templates: frozenset[str]
+
+
 # ---------------------------------------------------------------- start-up
 class Server:
     def __init__(self, config: dict, proto_in: int, proto_out: int):
@@ -52,6 +71,7 @@ class Server:
         self.is_root = os.geteuid() == 0
         self.uid: int | None = None
         self.counter = 0
+        self.spare: _Child | None = None
         _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         for name in config.get("preload", []):
             try:
@@ -173,26 +193,67 @@ class Server:
             raise KeyError(f"unknown template {name!r}")
         return {**self.templates[name], **job}
 
-    def run(self, job: dict) -> dict:
+    def fork_ahead(self) -> None:
+        """Fork the next job's child now, before the job arrives (see the module docstring)."""
+        if self.spare is None:
+            self.spare = self._fork()
+
+    def _fork(self) -> _Child:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        job_r, job_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            for fd in (out_r, err_r, res_r, job_w):
+                os.close(fd)
+            run_child(self, out_w, err_w, res_w, job_r)  # never returns
+        for fd in (out_w, err_w, res_w, job_r):
+            os.close(fd)
+        return _Child(pid, out_r, err_r, res_r, job_w, frozenset(self.templates))
+
+    def discard_spare(self) -> None:
+        """End the child forked ahead, unused (the server is ending)."""
+        child, self.spare = self.spare, None
+        if child is not None:
+            kill_group(child.pid)
+            _kill(child.pid)
+            _reap(child.pid)
+            for fd in (child.out_r, child.err_r, child.res_r, child.job_w):
+                os.close(fd)
+
+    def _hand_over(self, job: dict) -> tuple[_Child, dict, str, float]:
+        """The child that runs ``job`` (as it came from the harness), the job expanded, its
+        fresh work directory, and when it was handed over. A child forked ahead is sent only
+        what it lacks: the job's own parts and its template's name, when it was forked
+        knowing the template."""
+        name = job.get("template")
+        full = self.expand(dict(job))
+        own = {k: v for k, v in job.items() if k not in ("template", "template_body")}
+        child, self.spare = self.spare or self._fork(), None
         self.counter += 1
         workdir = os.path.join(self.workroot, f"run{self.counter}")
         os.mkdir(workdir, 0o700)
         if self.uid is not None:
             os.chown(workdir, self.uid, self.uid)
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        res_r, res_w = os.pipe()
-        memory = int(job.get("limits", {}).get("memory_mb", 1024)) << 20
+        memory = int(full.get("limits", {}).get("memory_mb", 1024)) << 20
         if self.memcg is not None:
             self.memcg.set_limit(memory)
-            oom_before = self.memcg.oom_kills()
         started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            run_child(self, job, workdir, out_w, err_w, res_w)  # never returns
-        for fd in (out_w, err_w, res_w):
-            os.close(fd)
-        watch = Watch(job, pid, started, out_r, err_r, res_r, self.proto_in, self.proto_out)
+        try:
+            message = {**own, "template": name} if name in child.templates else dict(full)
+            write_frame(child.job_w, {**message, WORKDIR_KEY: workdir})
+        except BrokenPipeError:  # it died waiting (its setup failed): the watch reports how
+            pass
+        os.close(child.job_w)
+        return child, full, workdir, started
+
+    def run(self, job: dict) -> dict:
+        oom_before = self.memcg.oom_kills() if self.memcg is not None else 0
+        child, job, workdir, started = self._hand_over(job)
+        pid = child.pid
+        watch = Watch(job, pid, started, child.out_r, child.err_r, child.res_r, self.proto_in,
+                      self.proto_out)
         try:
             # The job's process group: the harness kills it itself when it must end this job
             # without this server (Ctrl-C), as only the child dies with the server.
@@ -204,7 +265,7 @@ class Server:
             if self.seccomp is None and self.uid is not None:
                 _sweep_uid(self.uid)
             _reap_orphans()
-            for fd in (out_r, err_r, res_r, watch.pidfd):
+            for fd in (child.out_r, child.err_r, child.res_r, watch.pidfd):
                 os.close(fd)
             # Whatever the candidate left, the verdict stands; what cannot be removed is
             # reported, and the harness gives the next job a fresh server.
@@ -225,6 +286,13 @@ def _reap(pid: int):
         return status, usage
     except ChildProcessError:
         return None, None
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _reap_orphans() -> None:
@@ -293,21 +361,25 @@ def main() -> None:
     try:
         _serve(server, proto_in, proto_out)
     finally:
+        server.discard_spare()
         if server.memcg is not None:
             server.memcg.remove()
 
 
 def _serve(server: Server, proto_in: int, proto_out: int) -> None:
+    server.fork_ahead()
     while (job := read_frame(proto_in)) is not None:
         if job.get("stop"):
             continue  # a stop that crossed the end of its job
         try:
-            result = server.run(server.expand(job))
+            result = server.run(job)
         except EOFError:
             return
         except Exception as err:  # report and keep serving; the harness decides what to do
             result = {"error": f"{type(err).__name__}: {err}", "trace": traceback.format_exc()}
         write_frame(proto_out, {"result": result})
+        if "cleanup" not in result and "error" not in result:
+            server.fork_ahead()  # while the harness reads the result and picks the next job
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def _user_version(path) -> int:
 
 def test_a_new_store_carries_the_current_version(tmp_path):
     store = Store(tmp_path / "new.db")
-    assert store.version() == SCHEMA_VERSION == 2
+    assert store.version() == SCHEMA_VERSION == 3
     store.close()
     assert _user_version(tmp_path / "new.db") == SCHEMA_VERSION
     Store(tmp_path / "new.db").close()  # reopening changes nothing
@@ -70,3 +70,19 @@ def test_a_store_from_a_newer_codecrucible_is_refused_untouched(tmp_path):
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master "
                                                  "WHERE type = 'table'")}
     assert "score" not in columns and tables == {"runs", "verdicts"}
+
+
+def test_a_version_2_store_gets_attempt_scores_and_keeps_its_attempts(tmp_path):
+    path = tmp_path / "v2.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:  # attempts as version 2 made them: no score
+        conn.execute("INSERT INTO attempts (run_id, task_id, sample, round, request, raw, code,"
+                     " status, tokens_in, tokens_out, latency_s, cached) VALUES ('r', 'T/0', 0,"
+                     " 0, '{}', 'raw', 'code', 'passed', 1, 2, 0.5, 0)")
+        conn.execute("ALTER TABLE attempts DROP COLUMN score")
+        conn.execute("PRAGMA user_version = 2")
+    store = Store(path)
+    assert store.version() == SCHEMA_VERSION
+    [row] = store.db.execute("SELECT raw, tokens_out, score FROM attempts").fetchall()
+    assert tuple(row) == ("raw", 2, None)
+    store.close()

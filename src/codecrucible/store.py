@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     latency_s REAL NOT NULL,
     cached INTEGER NOT NULL,
     finish_reason TEXT,
+    score REAL,
     PRIMARY KEY (run_id, task_id, sample, round)
 );
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -100,11 +101,15 @@ _INSERT_VERDICT = (
     "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
     " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_ATTEMPT = (
+    "INSERT OR REPLACE INTO attempts (run_id, task_id, sample, round, request, raw, code,"
+    " status, feedback, tokens_in, tokens_out, latency_s, cached, finish_reason, score)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 # The store's schema version, kept in SQLite's ``PRAGMA user_version``. Version 1 is the first
 # schema (stores made before versions existed read 0 and are taken as 1); each step below
 # upgrades a store by one version, in place and in one transaction with its version number, so
 # an old store stays readable and writable. A store of a newer version is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_score_column(db: sqlite3.Connection) -> None:
@@ -114,8 +119,23 @@ def _add_score_column(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE verdicts ADD COLUMN score REAL")
 
 
+def _add_attempt_score_column(db: sqlite3.Connection) -> None:
+    """2 -> 3: attempts get a nullable ``score``, so a search's every program keeps its score
+    (``attempt_score``), not only the final one."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(attempts)")}
+    if "score" not in have:
+        db.execute("ALTER TABLE attempts ADD COLUMN score REAL")
+
+
 # version reached -> the step that reaches it from the version before
-_MIGRATIONS = {2: _add_score_column}
+_MIGRATIONS = {2: _add_score_column, 3: _add_attempt_score_column}
+
+
+def attempt_score(verdicts: dict[str, Verdict]) -> float | None:
+    """An attempt's score: the mean of its suites' scores when every suite has one (a valid
+    answer to a score problem), else None."""
+    scores = [v.score for v in verdicts.values()]
+    return None if not scores or None in scores else sum(scores) / len(scores)
 
 
 def _overall(verdicts: dict[str, Verdict]) -> str:
@@ -152,8 +172,9 @@ class Store:
 
     What it keeps, per run (``runs``: kind, benchmark, config and its key, environment, times):
     ``samples`` (raw output and extracted code of each (task, sample)), ``attempts`` (every
-    model call of every round, with its request, tokens, latency and cache hit), ``verdicts``
-    (one per sample and suite), ``scores`` and ``findings`` (the judges beyond correctness).
+    model call of every round, with its request, tokens, latency, cache hit and score),
+    ``verdicts`` (one per sample and suite), ``scores`` and ``findings`` (the judges beyond
+    correctness).
 
     Guarantees:
 
@@ -263,15 +284,14 @@ class Store:
                                  _overall(a.verdicts), failing[0].first_failure if failing
                                  else None, a.completion.tokens_in, a.completion.tokens_out,
                                  a.completion.latency_s, int(a.completion.cached),
-                                 a.completion.finish_reason))
+                                 a.completion.finish_reason, attempt_score(a.verdicts)))
             final = c.final
             samples.append((run_id, c.task_id, c.sample, final.completion.text, final.code or ""))
             verdicts += [(run_id, c.task_id, c.sample, suite, v.status.value, v.tests_passed,
                           v.tests_total, v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s,
                           v.max_rss_kb, now, v.score) for suite, v in final.verdicts.items()]
         with self._transaction():
-            self.db.executemany("INSERT OR REPLACE INTO attempts VALUES "
-                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts)
+            self.db.executemany(_INSERT_ATTEMPT, attempts)
             self.db.executemany("INSERT OR REPLACE INTO samples (run_id, task_id, sample, raw,"
                                 " code) VALUES (?, ?, ?, ?, ?)", samples)
             self.db.executemany(_INSERT_VERDICT, verdicts)

@@ -58,6 +58,14 @@ def test_best_fit_beats_first_fit_as_documented(referee, task_id):
     assert verdict.score > PROBLEMS[task_id].metadata["baseline"]
 
 
+def test_a_program_may_compute_for_its_tasks_allowance(referee):
+    # A second of work, four times the 0.25 s floor a reference's quick call would allow.
+    slow = "import time\n" + PROBLEMS[CIRCLES].reference + \
+        "_fast = pack_circles\ndef pack_circles(n):\n    time.sleep(1)\n    return _fast(n)\n"
+    verdict = _verdict(referee, CIRCLES, slow)
+    assert verdict.status is Status.PASSED and verdict.score > 2.54, verdict
+
+
 GRID = "[(0.1 + 0.2 * i, 0.1 + 0.2 * j, 0.1) for i in range(5) for j in range(5)]"
 INVALID = {
     CIRCLES: {

@@ -115,12 +115,17 @@ BASELINES = {"Discovery/circle_packing_26": 2.5414, "Discovery/cap_set_8": 256.0
              "Discovery/bin_packing_or": 0.9319, "Discovery/bin_packing_weibull": 0.9522}
 # Best fit (``BEST_FIT``), the other classic online rule, on the same instances.
 BEST_FIT_SCORES = {"Discovery/bin_packing_or": 0.9408, "Discovery/bin_packing_weibull": 0.9553}
+# Each call's wall-clock allowance (a search's better programs compute longer than the naive
+# references; ``referee.per_test``): one input for circles and cap sets, several for bins.
+CALL_S = {"Discovery/circle_packing_26": 2.0, "Discovery/cap_set_8": 2.0,
+          "Discovery/bin_packing_or": 0.5, "Discovery/bin_packing_weibull": 0.5}
 BEST_KNOWN = {"Discovery/circle_packing_26": 2.63598, "Discovery/cap_set_8": 512.0}
 
 
 def _problem(task_id: str, prompt: str, entry_point: str, reference: str, inputs: list,
              scorer: str, what: str) -> Problem:
-    metadata = {"baseline": BASELINES[task_id], "higher_is_better": True}
+    metadata = {"baseline": BASELINES[task_id], "higher_is_better": True,
+                "call_s": CALL_S[task_id]}
     if task_id in BEST_KNOWN:
         metadata["best_known"] = BEST_KNOWN[task_id]
     if task_id in BEST_FIT_SCORES:

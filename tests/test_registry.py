@@ -130,7 +130,7 @@ def test_every_seam_keeps_its_error_type_and_wording():
                                                 r"gguf, hf, openai\)"):
         models.open_model("warp:drive", cache=False)
     with pytest.raises(UnknownName, match=r"unknown strategy 'beam' \(known: evolve, "
-                                          r"multiturn, repair, single\)"):
+                                          r"evolve-islands, multiturn, repair, single\)"):
         strategies.get("beam")
     with pytest.raises(UnknownName, match=r"unknown executor 'ray' \(known: local\)"):
         sandbox.executor("ray")

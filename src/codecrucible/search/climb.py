@@ -25,40 +25,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from codecrucible.records import Attempt, Candidate, Problem, Request, Verdict
-from codecrucible.search.novelty import fingerprint
+from codecrucible.records import Attempt, Candidate, Problem, Request
+from codecrucible.search.rounds import Trial, ask, fitness, produce, shown
 from codecrucible.strategies import Budget, Context, prompting, seed_for
 
 HISTORY = 2   # exchanges (program, feedback) kept in the conversation besides the task
 
 
-def fitness(verdicts: dict[str, Verdict], scored: bool) -> float | None:
-    """The fitness of a judged attempt: for a score problem (``scored``), the mean of its
-    suites' scores, None unless every suite was a valid answer; else the fraction of tests
-    passed. None when nothing was judged (a repeat)."""
-    if not verdicts:
-        return None
-    if scored:
-        scores = [v.score for v in verdicts.values()]
-        return None if None in scores else sum(scores) / len(scores)
-    total = sum(v.tests_total for v in verdicts.values())
-    return sum(v.tests_passed for v in verdicts.values()) / total if total else 0.0
-
-
 @dataclass
-class _Trial:
-    candidate: Candidate
-    seen: dict[str, int] = field(default_factory=dict)   # fingerprint -> round
+class _Trial(Trial):
     exchanges: list[tuple[str, str]] = field(default_factory=list)
-    done: bool = False
-
-    def best(self, scored: bool) -> Attempt:
-        """The fittest attempt, the earliest of equals (a judged one: round 0 always is)."""
-        def rank(attempt: Attempt) -> tuple:
-            value = fitness(attempt.verdicts, scored)
-            return (bool(attempt.verdicts), value is not None,
-                    value if value is not None else 0.0, -attempt.round)
-        return max(self.candidate.attempts, key=rank)
 
 
 class Evolve:
@@ -68,6 +44,7 @@ class Evolve:
         pass  # every budget applies; any problem with verdicts can be climbed
 
     def __call__(self, problem: Problem, samples: list[int], ctx: Context) -> list[Candidate]:
+        scored = problem.check == "score"
         trials = {s: _Trial(Candidate(problem.task_id, s, [])) for s in samples}
         requests = {s: ctx.request(problem, s) for s in samples}
         for round_ in range(ctx.budget.rounds + 1):
@@ -76,13 +53,13 @@ class Evolve:
                             for s, t in trials.items() if not _stopped(problem, t, ctx.budget)}
             if not requests:
                 break
-            _climb(problem, {s: trials[s] for s in requests}, requests, round_, ctx)
-        out = []
-        for trial in trials.values():
-            best = trial.best(problem.check == "score")
-            attempts = [a for a in trial.candidate.attempts if a is not best] + [best]
-            out.append(Candidate(problem.task_id, trial.candidate.sample, attempts))
-        return out
+            repeats = produce(problem, trials, requests, round_, ctx)
+            for sample, repeat in repeats.items():
+                trial = trials[sample]
+                attempt = trial.candidate.attempts[-1]
+                trial.exchanges.append((shown(attempt.code),
+                                        _feedback(problem, trial, attempt, repeat)))
+        return [t.with_best_last(scored) for t in trials.values()]
 
 
 evolve = Evolve()
@@ -91,37 +68,14 @@ evolve = Evolve()
 def _stopped(problem: Problem, trial: _Trial, budget: Budget) -> bool:
     attempts = trial.candidate.attempts
     solved = problem.check != "score" and any(a.passed for a in attempts)
-    return trial.done or solved or budget.spent(attempts)
-
-
-def _climb(problem: Problem, trials: dict[int, _Trial], requests: dict[int, Request],
-           round_: int, ctx: Context) -> None:
-    """One round of every trial in ``trials``: one model call for all, the new programs judged
-    together, the repeats not at all."""
-    completions = ctx.model.generate(list(requests.values()))
-    pending = []
-    for (sample, request), completion in zip(requests.items(), completions, strict=True):
-        trial = trials[sample]
-        code = prompting.program(problem, request, completion.text)
-        key = fingerprint(code, problem.entry_point) if code is not None else None
-        repeat = trial.seen.get(key) if key is not None else None
-        if key is not None and repeat is None:
-            trial.seen[key] = round_
-        future = None if repeat is not None else ctx.referee.submit(problem.task_id, code)
-        pending.append((trial, request, completion, code, repeat, future))
-    for trial, request, completion, code, repeat, future in pending:
-        verdicts = {} if future is None else future.result()
-        attempt = Attempt(round_, request, completion, code, verdicts)
-        trial.candidate.attempts.append(attempt)
-        shown = f"```python\n{code.rstrip()}\n```" if code else "(no code)"
-        trial.exchanges.append((shown, _feedback(problem, trial, attempt, repeat)))
+    return solved or budget.spent(attempts)
 
 
 def _feedback(problem: Problem, trial: _Trial, attempt: Attempt, repeat: int | None) -> str:
     """What the next message tells the model about its last program."""
     scored = problem.check == "score"
     best = fitness(trial.best(scored).verdicts, scored)
-    unit = "score" if problem.check == "score" else "fraction of tests passed"
+    unit = "score" if scored else "fraction of tests passed"
     if attempt.code is None:
         said = "Your answer contains no usable Python code."
     elif repeat is not None:
@@ -135,13 +89,11 @@ def _feedback(problem: Problem, trial: _Trial, attempt: Attempt, repeat: int | N
         elif failing is None:
             said = "The program passed every test."
         else:
-            passed = "" if scored else \
-                f"The program passed {value:.0%} of the tests. "
+            passed = "" if scored else f"The program passed {value:.0%} of the tests. "
             said = f"{passed}Running it failed:\n{prompting.feedback(failing)}"
     if best is not None:
         said += f"\nThe best {unit} so far is {best:.6g}."
-    return (f"{said}\nWrite an improved program. Return the whole program, including the "
-            f"function `{problem.entry_point}`, in a single Python code block.")
+    return f"{said}\nWrite an improved program. {ask(problem)}"
 
 
 def _next_request(problem: Problem, trial: _Trial, ctx: Context, round_: int) -> Request:

@@ -23,6 +23,7 @@ REGISTRY: Registry[Strategy] = Registry("strategy", "codecrucible.strategies", {
     "repair": "codecrucible.strategies.repair:repair",
     "multiturn": "codecrucible.strategies.multiturn:multiturn",
     "evolve": "codecrucible.search.climb:evolve",
+    "evolve-islands": "codecrucible.search.islands:evolve_islands",
 }, make=instance)
 
 

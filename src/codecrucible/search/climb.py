@@ -103,8 +103,8 @@ def _next_request(problem: Problem, trial: _Trial, ctx: Context, round_: int) ->
     recent = trial.exchanges[-HISTORY:]
     if task.is_chat:
         messages = task.messages[:1]
-        for shown, said in recent:
-            messages += (("assistant", shown), ("user", said))
+        for program, said in recent:
+            messages += (("assistant", program), ("user", said))
         return Request(messages=messages, prefill=prompting.CODE_PREFILL if task.prefill else "",
                        max_tokens=task.max_tokens, temperature=task.temperature,
                        top_p=task.top_p, seed=seed, stop=task.stop)

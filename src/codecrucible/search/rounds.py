@@ -82,5 +82,8 @@ def shown(code: str | None) -> str:
 
 
 def ask(problem: Problem) -> str:
+    """What every search prompt ends with: a whole program, in one block."""
+    if not problem.calls or not problem.entry_point:
+        return "Return the whole program in a single Python code block."
     return (f"Return the whole program, including the function `{problem.entry_point}`, in a "
             "single Python code block.")

@@ -129,8 +129,8 @@ def test_every_seam_keeps_its_error_type_and_wording():
     with pytest.raises(models.ModelError, match=r"unknown backend 'warp' \(known: embedded, "
                                                 r"gguf, hf, openai\)"):
         models.open_model("warp:drive", cache=False)
-    with pytest.raises(UnknownName, match=r"unknown strategy 'beam' \(known: multiturn, "
-                                          r"repair, single\)"):
+    with pytest.raises(UnknownName, match=r"unknown strategy 'beam' \(known: evolve, "
+                                          r"evolve-islands, multiturn, repair, single\)"):
         strategies.get("beam")
     with pytest.raises(UnknownName, match=r"unknown executor 'ray' \(known: local\)"):
         sandbox.executor("ray")
@@ -141,7 +141,7 @@ def test_every_seam_keeps_its_error_type_and_wording():
 def test_outside_packages_add_entries_through_entry_points(plugin):
     assert "echo" in strategies.names()
     echo = strategies.get("echo")
-    with pytest.raises(ValueError, match="--rounds applies to the repair strategy only"):
+    with pytest.raises(ValueError, match="--rounds applies to the repair and evolve strategies"):
         echo.check(strategies.Budget(rounds=1), ())
 
     assert judges.parse_selection("all") == ("efficiency", "lines", "maintainability",

@@ -3,6 +3,7 @@ newer ones are refused with a message naming the file and both versions."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -70,3 +71,38 @@ def test_a_store_from_a_newer_codecrucible_is_refused_untouched(tmp_path):
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master "
                                                  "WHERE type = 'table'")}
     assert "score" not in columns and tables == {"runs", "verdicts"}
+
+
+def test_a_version_2_store_gets_attempt_scores_and_keeps_its_attempts(tmp_path):
+    path = tmp_path / "v2.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:  # attempts as version 2 made them: no score
+        conn.execute("INSERT INTO attempts (run_id, task_id, sample, round, request, raw, code,"
+                     " status, tokens_in, tokens_out, latency_s, cached) VALUES ('r', 'T/0', 0,"
+                     " 0, '{}', 'raw', 'code', 'passed', 1, 2, 0.5, 0)")
+        conn.execute("ALTER TABLE attempts DROP COLUMN score")
+        conn.execute("ALTER TABLE attempts DROP COLUMN verdicts")
+        conn.execute("PRAGMA user_version = 2")
+    store = Store(path)
+    assert store.version() == SCHEMA_VERSION
+    [row] = store.db.execute("SELECT raw, tokens_out, score, verdicts FROM attempts").fetchall()
+    assert tuple(row) == ("raw", 2, None, None)
+    store.close()
+
+
+def test_every_attempt_keeps_its_score_and_verdicts(tmp_path):
+    from codecrucible.records import Attempt, Candidate, Completion, Request
+    store = Store(tmp_path / "s.db")
+    run_id = store.create_run("run", "discovery", "k", {}, {})
+    answer = Completion("raw", 1, 2, 0.5)
+    judged = Attempt(0, Request(prompt="p"), answer, "code",
+                     {"base": Verdict(Status.PASSED, 1, 1, wall_s=0.25, score=2.5)})
+    repeat = Attempt(1, Request(prompt="p"), answer, "code", {})   # refused before it ran
+    store.add_candidates(run_id, [Candidate("T/0", 0, [repeat, judged])])
+    rows = store.db.execute("SELECT round, status, score, verdicts FROM attempts ORDER BY round"
+                            ).fetchall()
+    assert [tuple(r)[:3] for r in rows] == [(0, "passed", 2.5), (1, "unjudged", None)]
+    base = json.loads(rows[0][3])["base"]
+    assert (base["status"], base["wall_s"], base["score"]) == ("passed", 0.25, 2.5)
+    assert rows[1][3] is None
+    store.close()

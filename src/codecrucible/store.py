@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     latency_s REAL NOT NULL,
     cached INTEGER NOT NULL,
     finish_reason TEXT,
+    score REAL,
+    verdicts TEXT,
     PRIMARY KEY (run_id, task_id, sample, round)
 );
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -101,11 +103,15 @@ _INSERT_VERDICT = (
     "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
     " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score,"
     " shared_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_ATTEMPT = (
+    "INSERT OR REPLACE INTO attempts (run_id, task_id, sample, round, request, raw, code,"
+    " status, feedback, tokens_in, tokens_out, latency_s, cached, finish_reason, score,"
+    " verdicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 # The store's schema version, kept in SQLite's ``PRAGMA user_version``. Version 1 is the first
 # schema (stores made before versions existed read 0 and are taken as 1); each step below
 # upgrades a store by one version, in place and in one transaction with its version number, so
 # an old store stays readable and writable. A store of a newer version is refused.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _add_score_column(db: sqlite3.Connection) -> None:
@@ -124,8 +130,35 @@ def _add_shared_from_column(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE verdicts ADD COLUMN shared_from INTEGER")
 
 
+def _add_attempt_score_columns(db: sqlite3.Connection) -> None:
+    """3 -> 4: attempts get a nullable ``score`` and their ``verdicts`` (JSON), so a search's
+    every program keeps its score (``attempt_score``) and what judging it showed and cost
+    (``verdicts_json``), not only the final one."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(attempts)")}
+    for column, kind in (("score", "REAL"), ("verdicts", "TEXT")):
+        if column not in have:
+            db.execute(f"ALTER TABLE attempts ADD COLUMN {column} {kind}")
+
+
 # version reached -> the step that reaches it from the version before
-_MIGRATIONS = {2: _add_score_column, 3: _add_shared_from_column}
+_MIGRATIONS = {2: _add_score_column, 3: _add_shared_from_column,
+               4: _add_attempt_score_columns}
+
+
+def attempt_score(verdicts: dict[str, Verdict]) -> float | None:
+    """An attempt's score: the mean of its suites' scores when every suite has one (a valid
+    answer to a score problem), else None."""
+    scores = [v.score for v in verdicts.values()]
+    return None if not scores or None in scores else sum(scores) / len(scores)
+
+
+def verdicts_json(verdicts: dict[str, Verdict]) -> str | None:
+    """An attempt's verdicts per suite as JSON (status, tests, failure, output, wall and CPU
+    seconds, memory, score); None for an attempt that was not judged."""
+    if not verdicts:
+        return None
+    return json.dumps({suite: asdict(v) | {"status": v.status.value}
+                       for suite, v in verdicts.items()})
 
 
 def _overall(verdicts: dict[str, Verdict]) -> str:
@@ -162,8 +195,10 @@ class Store:
 
     What it keeps, per run (``runs``: kind, benchmark, config and its key, environment, times):
     ``samples`` (raw output and extracted code of each (task, sample)), ``attempts`` (every
-    model call of every round, with its request, tokens, latency and cache hit), ``verdicts``
-    (one per sample and suite), ``scores`` and ``findings`` (the judges beyond correctness).
+    model call of every round, with its request, tokens, latency, cache hit, score and
+    verdicts),
+    ``verdicts`` (one per sample and suite), ``scores`` and ``findings`` (the judges beyond
+    correctness).
 
     Guarantees:
 
@@ -273,7 +308,8 @@ class Store:
                                  _overall(a.verdicts), failing[0].first_failure if failing
                                  else None, a.completion.tokens_in, a.completion.tokens_out,
                                  a.completion.latency_s, int(a.completion.cached),
-                                 a.completion.finish_reason))
+                                 a.completion.finish_reason, attempt_score(a.verdicts),
+                                 verdicts_json(a.verdicts)))
             final = c.final
             samples.append((run_id, c.task_id, c.sample, final.completion.text, final.code or ""))
             verdicts += [(run_id, c.task_id, c.sample, suite, v.status.value, v.tests_passed,
@@ -281,8 +317,7 @@ class Store:
                           v.max_rss_kb, now, v.score, None)
                          for suite, v in final.verdicts.items()]
         with self._transaction():
-            self.db.executemany("INSERT OR REPLACE INTO attempts VALUES "
-                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", attempts)
+            self.db.executemany(_INSERT_ATTEMPT, attempts)
             self.db.executemany("INSERT OR REPLACE INTO samples (run_id, task_id, sample, raw,"
                                 " code) VALUES (?, ?, ?, ?, ?)", samples)
             self.db.executemany(_INSERT_VERDICT, verdicts)

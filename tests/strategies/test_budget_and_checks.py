@@ -105,9 +105,10 @@ def test_stored_configs_without_the_new_budget_fields_still_read():
 
 @pytest.mark.parametrize("strategy", ["single", "multiturn"])
 def test_strategies_without_rounds_refuse_them_with_the_engines_wording(strategy):
-    with pytest.raises(ValueError, match="--rounds applies to the repair strategy only"):
+    wording = "--rounds applies to the repair and evolve strategies only"
+    with pytest.raises(ValueError, match=wording):
         strategies.get(strategy).check(Budget(rounds=1), ())
-    with pytest.raises(RunError, match="--rounds applies to the repair strategy only"):
+    with pytest.raises(RunError, match=wording):
         RunConfig(strategy=strategy, budget=Budget(rounds=1)).check()
     strategies.get(strategy).check(Budget(calls=3, tokens=1000), ())  # budgets of any study
 

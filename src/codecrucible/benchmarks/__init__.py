@@ -54,6 +54,7 @@ REGISTRY: Registry[Benchmark] = Registry("benchmark", "codecrucible.benchmarks",
     "mbpp+": "codecrucible.benchmarks.evalplus:MbppPlus",
     "mtpb": "codecrucible.benchmarks.mtpb:Mtpb",
     "ds1000": "codecrucible.benchmarks.ds1000:Ds1000",
+    "discovery": "codecrucible.benchmarks.discovery:Discovery",
 }, make=instance)
 
 

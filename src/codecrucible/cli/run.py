@@ -43,9 +43,14 @@ def run(
                                  help="single: n independent samples. repair: a failing "
                                       "candidate's test or error goes back to the model. "
                                       "multiturn: the program is written turn by turn "
-                                      "(mtpb)."),
-    rounds: int | None = typer.Option(None, "--rounds", help="Repair rounds after the first "
-                                      "attempt (repair only; default 3)."),
+                                      "(mtpb). evolve: hill climbing, one conversation per "
+                                      "sample: each program's score or error goes back to "
+                                      "the model, and the best program is kept. "
+                                      "evolve-islands: a program database of islands; "
+                                      "prompts show the best programs with their scores."),
+    rounds: int | None = typer.Option(None, "--rounds", help="Rounds after the first "
+                                      "attempt (repair, evolve and "
+                                      "evolve-islands only; default 3)."),
     samples: int = typer.Option(1, "-n", "--samples", help="Samples per problem."),
     temperature: float = typer.Option(0.0, "-t", "--temperature", help="0 is greedy."),
     top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling mass (T > 0)."),
@@ -92,6 +97,8 @@ def run(
 
       crucible run -b mtpb -s multiturn     (turn by turn, as in the CodeGen paper)
 
+      crucible run -b discovery -s evolve --rounds 10 -n 4 -t 0.8   (program search)
+
       crucible run -b ds1000 --libraries numpy,pandas
 
       crucible run -b humaneval+ --judges all
@@ -104,7 +111,7 @@ def run(
     from codecrucible.strategies import Budget, Sampling
     if prompt_style not in ("auto", "chat", "completion"):
         fail(f"--prompt-style {prompt_style!r}: expected auto, chat or completion")
-    if strategy == "repair" and rounds is None:
+    if strategy in ("repair", "evolve", "evolve-islands") and rounds is None:
         rounds = 3
     config = runs.RunConfig(
         model=model, benchmark=benchmark, strategy=strategy,

@@ -41,10 +41,17 @@ def task_limits(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_m
                 ) -> jobs.Limits:
     """What one candidate's run of ``problem`` may use, from its calibrated tests."""
     if problem.calls:
-        wall = limits.load_s + sum(limits.per_test(tests))
+        wall = limits.load_s + sum(per_test(problem, tests, limits))
         return jobs.Limits.timed(wall, limits.load_s, memory_mb)
     wall = max(PROGRAM_FLOOR_S, limits.load_s + limits.multiple * sum(tests.ref_s))
     return jobs.Limits.timed(wall, wall, memory_mb)
+
+
+def per_test(problem: Problem, tests: TaskTests, limits: TimeLimits) -> list[float]:
+    """Each call's wall limit: the calibrated one, or the problem's own allowance per call
+    (``metadata["call_s"]``: a search task whose better programs compute longer) if larger."""
+    allowance = float(problem.metadata.get("call_s", 0.0))
+    return [max(limit, allowance) for limit in limits.per_test(tests)]
 
 
 def job_template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
@@ -56,7 +63,8 @@ def job_template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_
         return checking.values_job(problem, run_limits, queries)
     if problem.calls:
         return jobs.calls_job(problem.entry_point, tests.args, run_limits,
-                              oracle=problem.oracle, test_limits=limits.per_test(tests),
+                              oracle=problem.oracle,
+                              test_limits=per_test(problem, tests, limits),
                               whole_values=problem.check == "score")
     return jobs.program_job(problem.check, run_limits)
 

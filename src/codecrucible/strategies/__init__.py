@@ -22,6 +22,8 @@ REGISTRY: Registry[Strategy] = Registry("strategy", "codecrucible.strategies", {
     "single": "codecrucible.strategies.single:single",
     "repair": "codecrucible.strategies.repair:repair",
     "multiturn": "codecrucible.strategies.multiturn:multiturn",
+    "evolve": "codecrucible.search.climb:evolve",
+    "evolve-islands": "codecrucible.search.islands:evolve_islands",
 }, make=instance)
 
 

@@ -93,7 +93,7 @@ class Strategy(Protocol):
         class BestOfTwo:
             def check(self, budget, problems):
                 if budget.rounds:
-                    raise ValueError("--rounds applies to the repair strategy only")
+                    raise ValueError("--rounds: this strategy makes no rounds")
 
             def __call__(self, problem, samples, ctx):
                 out = []
@@ -120,7 +120,7 @@ class Strategy(Protocol):
 def no_rounds(budget: Budget) -> None:
     """The check of a strategy that makes no repair rounds."""
     if budget.rounds:
-        raise ValueError("--rounds applies to the repair strategy only")
+        raise ValueError("--rounds applies to the repair and evolve strategies only")
 
 
 def seed_for(base: int, task_id: str, sample: int, round_: int = 0) -> int:

@@ -1,0 +1,131 @@
+"""The ``evolve-islands`` strategy: a program database for longer searches, after FunSearch's
+(islands evolving apart, the weakest reset from the best) and OpenEvolve's (migration, prompts
+showing the best programs with what running them showed). Reimplemented from their
+descriptions.
+
+Each sample is one search with its own database of ``ISLANDS`` islands. Round r works on island
+r mod ``ISLANDS``: an empty island is seeded by the plain task; otherwise up to ``SHOW``
+parents are drawn from it, by rank (the fitter, the likelier), and the prompt shows them in
+increasing fitness, each with its fitness and its feedback (the error or failing test), and asks
+for a program better than all of them (a full rewrite: small models write poor diffs). Every
+``MIGRATE`` rounds each island's best program is copied to the next island (a ring); every
+``RESET`` rounds the weaker half of the islands are emptied and seeded with the best program of
+a random stronger one. Repeats are refused before they run, budgets are honoured and the best
+program is the final attempt, as in ``climb``. Draws use a seed per (task, sample, round).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from codecrucible.records import Attempt, Candidate, Problem, Request
+from codecrucible.search.rounds import Trial, ask, fitness, produce, rank, shown
+from codecrucible.strategies import Budget, Context, prompting, seed_for
+
+ISLANDS, SHOW, MIGRATE, RESET = 3, 3, 6, 12
+
+
+@dataclass
+class _Search(Trial):
+    islands: list[list[Attempt]] = field(default_factory=lambda: [[] for _ in range(ISLANDS)])
+
+
+class EvolveIslands:
+    """A program database of islands per sample; parents chosen by fitness."""
+
+    def check(self, budget: Budget, problems: Sequence[Problem]) -> None:
+        pass
+
+    def __call__(self, problem: Problem, samples: list[int], ctx: Context) -> list[Candidate]:
+        scored = problem.check == "score"
+        searches = {s: _Search(Candidate(problem.task_id, s, [])) for s in samples}
+        for round_ in range(ctx.budget.rounds + 1):
+            live = {s: t for s, t in searches.items()
+                    if not round_ or not _stopped(problem, t, ctx.budget)}
+            if not live:
+                break
+            requests = {s: _request(problem, t, ctx, round_) for s, t in live.items()}
+            produce(problem, searches, requests, round_, ctx)
+            for search in live.values():
+                attempt = search.candidate.attempts[-1]
+                if attempt.verdicts:   # a repeat is stored, never a parent
+                    search.islands[round_ % ISLANDS].append(attempt)
+                _maintain(search, round_, scored, ctx.sampling.seed, problem.task_id)
+        return [t.with_best_last(scored) for t in searches.values()]
+
+
+evolve_islands = EvolveIslands()
+
+
+def _stopped(problem: Problem, search: _Search, budget: Budget) -> bool:
+    attempts = search.candidate.attempts
+    return problem.check != "score" and any(a.passed for a in attempts) \
+        or budget.spent(attempts)
+
+
+def _rng(seed: int, task_id: str, sample: int, round_: int) -> random.Random:
+    return random.Random(seed_for(seed, task_id, sample, round_))
+
+
+def parents(island: list[Attempt], scored: bool, rng: random.Random) -> list[Attempt]:
+    """Up to ``SHOW`` programs of ``island``, drawn without replacement with weights by rank
+    (the fittest weighs most), returned in increasing fitness."""
+    pool = sorted(island, key=lambda a: rank(a, scored))
+    chosen: list[Attempt] = []
+    while pool and len(chosen) < SHOW:
+        pick = rng.choices(range(len(pool)), weights=range(1, len(pool) + 1))[0]
+        chosen.append(pool.pop(pick))
+    return sorted(chosen, key=lambda a: rank(a, scored))
+
+
+def _request(problem: Problem, search: _Search, ctx: Context, round_: int) -> Request:
+    sample = search.candidate.sample
+    task = ctx.request(problem, sample)
+    seed = seed_for(ctx.sampling.seed, problem.task_id, sample, round_)
+    island = search.islands[round_ % ISLANDS]
+    if not island:
+        return task.with_seed(seed)
+    scored = problem.check == "score"
+    shown_parents = parents(island, scored,
+                            _rng(ctx.sampling.seed, problem.task_id, sample, round_))
+    lines = ["Programs written so far for this task, from worse to better:"]
+    for number, parent in enumerate(shown_parents, 1):
+        lines += [f"\nProgram {number}:", shown(parent.code), _outcome(parent, scored)]
+    lines.append(f"\nWrite a new program that does better than all of them. {ask(problem)}")
+    text = "\n".join(lines)
+    if task.is_chat:
+        first = task.messages[0][1]
+        return Request(messages=(("user", f"{first}\n{text}"),), prefill=task.prefill,
+                       max_tokens=task.max_tokens, temperature=task.temperature,
+                       top_p=task.top_p, seed=seed, stop=task.stop)
+    comment = "\n".join("# " + line for line in text.splitlines())
+    return Request(prompt=f"{comment}\n{problem.prompt}", max_tokens=task.max_tokens,
+                   temperature=task.temperature, top_p=task.top_p, seed=seed, stop=task.stop)
+
+
+def _outcome(attempt: Attempt, scored: bool) -> str:
+    value = fitness(attempt.verdicts, scored)
+    failing = next((v for v in attempt.verdicts.values() if not v.passed), None)
+    head = f"Score: {value:.6g}." if scored and value is not None else \
+        f"Tests passed: {value:.0%}." if value is not None else "Not a valid answer."
+    return head if failing is None else f"{head} Running it failed:\n{prompting.feedback(failing)}"
+
+
+def _maintain(search: _Search, round_: int, scored: bool, seed: int, task_id: str) -> None:
+    """Migration and reset, on their schedules (counted in rounds)."""
+    done = round_ + 1
+    best = [max(i, key=lambda a: rank(a, scored)) if i else None for i in search.islands]
+    if done % MIGRATE == 0:
+        for i, program in enumerate(best):
+            target = search.islands[(i + 1) % ISLANDS]
+            if program is not None and all(p is not program for p in target):
+                target.append(program)
+    if done % RESET == 0:
+        order = sorted(range(ISLANDS), key=lambda i: (best[i] is not None,
+                                                      rank(best[i], scored) if best[i] else ()))
+        weak, strong = order[:ISLANDS // 2], [i for i in order[ISLANDS // 2:] if best[i]]
+        rng = _rng(seed, task_id, search.candidate.sample, -round_)
+        for i in weak:
+            search.islands[i] = [best[rng.choice(strong)]] if strong else []

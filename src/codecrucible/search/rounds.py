@@ -1,0 +1,89 @@
+"""What every search strategy shares: a trial's programs, their fitness, and one round of
+programs asked for, refused when repeated, and judged.
+
+A ``Trial`` is one sample's search: its ``Candidate`` (every attempt so far) and the
+fingerprints of the programs it wrote. ``produce`` makes one round for many trials: one model
+call for all their requests (a shared prompt is processed once), the repeats set aside before
+anything runs, the new programs judged together by the referee.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codecrucible.records import Attempt, Candidate, Problem, Request, Verdict
+from codecrucible.search.novelty import fingerprint
+from codecrucible.strategies import Context, prompting
+
+
+def fitness(verdicts: dict[str, Verdict], scored: bool) -> float | None:
+    """The fitness of a judged attempt: for a score problem (``scored``), the mean of its
+    suites' scores, None unless every suite was a valid answer; else the fraction of tests
+    passed. None when nothing was judged (a repeat)."""
+    if not verdicts:
+        return None
+    if scored:
+        scores = [v.score for v in verdicts.values()]
+        return None if None in scores else sum(scores) / len(scores)
+    total = sum(v.tests_total for v in verdicts.values())
+    return sum(v.tests_passed for v in verdicts.values()) / total if total else 0.0
+
+
+def rank(attempt: Attempt, scored: bool) -> tuple:
+    """Orders attempts from worst to best: judged, valid, fitter, earlier."""
+    value = fitness(attempt.verdicts, scored)
+    return (bool(attempt.verdicts), value is not None, value if value is not None else 0.0,
+            -attempt.round)
+
+
+@dataclass
+class Trial:
+    candidate: Candidate
+    seen: dict[str, int] = field(default_factory=dict)   # fingerprint -> round
+
+    def best(self, scored: bool) -> Attempt:
+        """The fittest attempt, the earliest of equals (a judged one: round 0 always is)."""
+        return max(self.candidate.attempts, key=lambda a: rank(a, scored))
+
+    def with_best_last(self, scored: bool) -> Candidate:
+        """The candidate with its best attempt moved last: the one judged as its answer."""
+        best = self.best(scored)
+        attempts = [a for a in self.candidate.attempts if a is not best] + [best]
+        return Candidate(self.candidate.task_id, self.candidate.sample, attempts)
+
+
+def produce(problem: Problem, trials: dict[int, Trial], requests: dict[int, Request],
+            round_: int, ctx: Context) -> dict[int, int | None]:
+    """One round of every trial that has a request: each gets one more attempt. Returns, per
+    sample, the round its program repeats (stored unjudged, never run), or None."""
+    completions = ctx.model.generate(list(requests.values()))
+    pending = []
+    for (sample, request), completion in zip(requests.items(), completions, strict=True):
+        trial = trials[sample]
+        code = prompting.program(problem, request, completion.text)
+        key = fingerprint(code, problem.entry_point) if code is not None else None
+        repeat = trial.seen.get(key) if key is not None else None
+        if key is not None and repeat is None:
+            trial.seen[key] = round_
+        future = None if repeat is not None else ctx.referee.submit(problem.task_id, code)
+        pending.append((sample, request, completion, code, repeat, future))
+    repeats = {}
+    for sample, request, completion, code, repeat, future in pending:
+        verdicts = {} if future is None else future.result()
+        trials[sample].candidate.attempts.append(
+            Attempt(round_, request, completion, code, verdicts))
+        repeats[sample] = repeat
+    return repeats
+
+
+def shown(code: str | None) -> str:
+    """A program as the model is shown it."""
+    return f"```python\n{code.rstrip()}\n```" if code else "(no code)"
+
+
+def ask(problem: Problem) -> str:
+    """What every search prompt ends with: a whole program, in one block."""
+    if not problem.calls or not problem.entry_point:
+        return "Return the whole program in a single Python code block."
+    return (f"Return the whole program, including the function `{problem.entry_point}`, in a "
+            "single Python code block.")

@@ -1,0 +1,77 @@
+"""A scripted model and a referee that judges programs by the number they return, for the
+search strategies' protocol tests."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import Future
+
+from codecrucible import strategies
+from codecrucible.models import CachedModel
+from codecrucible.records import Completion, Problem, Status, Verdict
+from codecrucible.strategies import Context, Sampling
+
+SCORED = Problem(task_id="S/0", benchmark="toy", prompt="def best():\n",
+                 instruction="Return a large number.", entry_point="best",
+                 reference="def best():\n    return 1\n", inputs={"base": [()]},
+                 check="score", scorer="toy:score")
+TESTED = Problem(task_id="T/0", benchmark="toy", prompt="def best():\n",
+                 instruction="Return 3.", entry_point="best",
+                 reference="def best():\n    return 3\n", inputs={"base": [()]})
+
+
+def program(value: int, name: str = "x", doc: str = "") -> str:
+    return f"def best():\n    {doc}{name} = {value}\n    return {name}\n"
+
+
+class _Scripted:
+    """A model that answers with the next program of its script, one per call."""
+
+    spec = identity = "scripted:"
+    chat, prefills, serial, concurrency = True, True, False, 4
+
+    def __init__(self, programs: list[str], tokens_out: int = 3):
+        self.programs, self.tokens_out, self.requests = list(programs), tokens_out, []
+
+    def generate(self, requests):
+        self.requests += requests
+        return [Completion(f"{self.programs.pop(0)}```", 10, self.tokens_out, 0.0)
+                for _ in requests]
+
+    def describe(self):
+        return {}
+
+    def close(self):
+        pass
+
+
+class _ByValue:
+    """Judges a program by the number it returns: a score (negative: not a valid answer), or,
+    for a pass/fail problem, 3 of 4 tests passed unless it returns 3."""
+
+    def __init__(self, scored: bool):
+        self.scored, self.submitted = scored, []
+
+    def submit(self, task_id, code):
+        self.submitted.append(code)
+        value = int(re.search(r"= (-?\d+)", code).group(1))
+        if self.scored:
+            verdict = Verdict(Status.PASSED, 1, 1, score=float(value)) if value >= 0 else \
+                Verdict(Status.FAILED, 0, 1, "base: not a valid answer: ValueError: negative")
+        else:
+            verdict = Verdict(Status.PASSED, 4, 4) if value == 3 else \
+                Verdict(Status.FAILED, 3, 4, "best() returned 5, expected 3")
+        done = Future()
+        done.set_result({"base": verdict})
+        return done
+
+
+def searched(strategy, problem, programs, budget, n=1, tokens_out=3):
+    model = _Scripted(programs, tokens_out)
+    referee = _ByValue(problem.check == "score")
+    ctx = Context(CachedModel(model, None), referee, Sampling(n=n, temperature=0.5), budget)
+    return strategies.get(strategy)(problem, list(range(n)), ctx), model, referee
+
+
+def climbed(problem, programs, budget, n=1, tokens_out=3):
+    return searched("evolve", problem, programs, budget, n, tokens_out)

@@ -20,7 +20,7 @@ def _user_version(path) -> int:
 
 def test_a_new_store_carries_the_current_version(tmp_path):
     store = Store(tmp_path / "new.db")
-    assert store.version() == SCHEMA_VERSION == 3
+    assert store.version() == SCHEMA_VERSION == 4
     store.close()
     assert _user_version(tmp_path / "new.db") == SCHEMA_VERSION
     Store(tmp_path / "new.db").close()  # reopening changes nothing

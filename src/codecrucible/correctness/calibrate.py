@@ -4,7 +4,9 @@ The reference solution runs once per task in the sandbox (benchmark code is not 
 nothing else needs to run it in the harness either), on a pool of its own role
 (``sandbox.REFERENCES``): the servers that fork candidates never hold an expected answer.
 Results are cached per data file and interpreter, so later runs on this host reuse both the
-expected values and the timings that the time limits are derived from.
+expected values and the timings that the time limits are derived from. A reference that fails
+for the machine's sake (a sandbox error, a timeout on a loaded host) is not cached: its task is
+unjudgeable in this run only, and the next run tries it again.
 """
 
 from __future__ import annotations
@@ -49,11 +51,14 @@ def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
                                                 error=problem.metadata["unjudgeable"])
     missing = [p for p in problems if p.task_id not in cached]
     if missing:
-        for problem, tests in _calibrated(missing, pool):
+        passing = set()  # failures of the machine, not of the reference: tried again next time
+        for problem, tests, transient in _calibrated(missing, pool):
             cached[problem.task_id] = tests
+            if transient:
+                passing.add(problem.task_id)
             if on_done:
                 on_done(problem.task_id)
-        _write_cache(path, cached)
+        _write_cache(path, {task: t for task, t in cached.items() if task not in passing})
     elif on_done:
         for problem in problems:
             on_done(problem.task_id)
@@ -64,10 +69,12 @@ def _calibrated(problems: list[Problem], pool: SandboxPool):
     plain = [p for p in problems if not checking.is_checked(p)]
     if plain:
         for problem, result in pool.imap((p, reference_job(_reference_job(p))) for p in plain):
-            yield problem, _task_tests(problem, result)
+            transient = "sandbox_error" in result or bool(result.get("timed_out"))
+            yield problem, _task_tests(problem, result), transient
     checked = [p for p in problems if checking.is_checked(p)]
     if checked:
-        yield from checking.calibrated(checked, pool, _REFERENCE_LIMITS)
+        for problem, tests in checking.calibrated(checked, pool, _REFERENCE_LIMITS):
+            yield problem, tests, False
 
 
 def data_key(*sha256s: str) -> str:

@@ -77,3 +77,11 @@ def test_the_command_line_says_so_and_the_details_mark_copies(tmp_path, data_dir
     text, rows = runs["--no-dedupe"]
     assert "distinct programs" not in text
     assert not any("shared_from" in r for r in rows)
+
+
+def test_an_eval_made_before_the_option_keeps_its_key():
+    from codecrucible.runs.from_samples import EvalConfig
+    config = EvalConfig("humaneval", "s.jsonl", "abc")
+    # the key codecrucible gave this config before --no-dedupe existed (f079e04)
+    assert config.key() == "5b373631de4d9a5ded6754c774be733c43560f346d2b4c533a455245237b5899"
+    assert EvalConfig("humaneval", "s.jsonl", "abc", dedupe=False).key() != config.key()

@@ -48,7 +48,10 @@ class EvalConfig:
     dedupe: bool = True
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+        fields = asdict(self)
+        if fields["dedupe"]:  # the default: runs made before the option keep their key
+            del fields["dedupe"]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass

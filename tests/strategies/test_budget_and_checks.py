@@ -103,6 +103,14 @@ def test_stored_configs_without_the_new_budget_fields_still_read():
     assert RunConfig.from_dict(asdict(config)) == config
 
 
+def test_a_run_made_before_no_dedupe_existed_keeps_its_key_and_resumes():
+    # the key codecrucible gave the default config before --no-dedupe existed (f079e04)
+    assert RunConfig().key() == \
+        "b8fcbc92bb60c5a5c812045b0f48c238d1eaeaf643599a055ebf0db662112dda"
+    assert RunConfig(dedupe=False).key() != RunConfig().key()
+    assert RunConfig.from_dict(asdict(RunConfig(dedupe=False))).dedupe is False
+
+
 @pytest.mark.parametrize("strategy", ["single", "multiturn"])
 def test_strategies_without_rounds_refuse_them_with_the_engines_wording(strategy):
     wording = "--rounds applies to the repair and evolve strategies only"

@@ -82,6 +82,9 @@ def run(
     jobs: int | None = typer.Option(None, "-j", "--jobs", help="Sandbox slots (default: one "
                                     "per core)."),
     memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
+    dedupe: bool = typer.Option(True, "--dedupe/--no-dedupe", help="Run each distinct program "
+                                "of a task once and share its verdict with its copies. "
+                                "--no-dedupe runs every copy (to see a flaky program vary)."),
     summary: Path | None = typer.Option(None, "--summary", help="Write a JSON summary here."),
     per_problem: bool = typer.Option(False, "--per-problem", help="Print a row per problem."),
 ):
@@ -121,7 +124,7 @@ def run(
                                    prompt_style=prompt_style),
         memory_mb=megabytes(memory), tasks=tuple(task), limit=limit,
         libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()),
-        judges=_judges(judges))
+        judges=_judges(judges), dedupe=dedupe)
     db = None
     known: dict = {"run_id": resume}  # the run's id once it exists, for a second Ctrl-C
     started = time.monotonic()

@@ -57,6 +57,7 @@ class RunConfig:
     limit: int | None = None        # only the first N problems
     libraries: tuple[str, ...] = ()  # DS-1000: only these libraries' problems; empty means all
     judges: tuple[str, ...] = ()    # judges beyond correctness, on every final candidate
+    dedupe: bool = True             # a task's identical programs are run once, their verdict shared
 
     def check(self) -> None:
         if self.sampling.n < 1:
@@ -76,7 +77,10 @@ class RunConfig:
             raise RunError(f"unknown judge {unknown[0]!r} (known: {', '.join(judges.names())})")
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+        fields = asdict(self)
+        if fields["dedupe"]:  # the default: runs made before the option keep their key
+            del fields["dedupe"]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
@@ -187,7 +191,7 @@ def _generate_and_judge(problems, tests, pool, references, config: RunConfig, mo
             for p in problems}
     todo = {task: samples for task, samples in todo.items() if samples}
     referee = Referee({p.task_id: p for p in problems}, tests, pool, config.limits,
-                  config.memory_mb, references)
+                      config.memory_mb, references, dedupe=config.dedupe)
     try:
         ctx = Context(model, referee, config.sampling, config.budget)
         assessor = _Assessor(config.judges, Setting(referee, config.limits, config.memory_mb))

@@ -26,28 +26,37 @@ pytestmark = LINUX_ONLY
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the memory cgroup needs root here")
 def test_memory_limit_covers_the_whole_job(pool):
+    # Each child allocates 150 MB, says so with its index, and waits. A child counts as holding
+    # its block at the moment the parent looks only if it said so and is still alive then (one
+    # the memory limit killed after it spoke is not): those held their blocks at once.
     result = run_hostile(pool, script("""
         import os, time
         r, w = os.pipe()
         hold_r, hold_w = os.pipe()  # children hold their block until this closes
         kids = []
-        for _ in range(4):
+        for index in range(4):
             pid = os.fork()
             if pid == 0:
                 try:
                     os.close(hold_w)
                     block = b"\\1" * (150 << 20)
-                    os.write(w, b"1")
+                    os.write(w, bytes([index]))
                     os.read(hold_r, 1)  # all four hold at once, however slow the machine
                 finally:
                     os._exit(0)
             kids.append(pid)
         time.sleep(2)
+        os.set_blocking(r, False)
+        try:
+            ready = set(os.read(r, 64))
+        except BlockingIOError:
+            ready = set()
+        alive = {i for i, pid in enumerate(kids) if os.waitpid(pid, os.WNOHANG) == (0, 0)}
         os.close(hold_w)
-        for pid in kids:
-            os.waitpid(pid, 0)
-        os.close(w)
-        print("held_mb", 150 * len(os.read(r, 64)), flush=True)
+        for i, pid in enumerate(kids):
+            if i in alive:
+                os.waitpid(pid, 0)
+        print("held_mb", 150 * len(ready & alive), flush=True)
     """, wall_s=8))
     held = int(result["stdout"].split()[1])
     assert held <= LIMITS["memory_mb"], f"{held} MB held at once under memory_mb=256"

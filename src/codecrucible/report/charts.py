@@ -84,7 +84,7 @@ def frontier(rows: list[dict], names: list[str]) -> str:
     """The SVG of pass@1 against seconds per candidate, one panel per benchmark."""
     color = alt.Color("run:N", scale=alt.Scale(domain=names), title="run")
     x = alt.X("seconds:Q", title="seconds per candidate (model + sandbox)",
-              scale=alt.Scale(zero=True, padding=12))
+              scale=alt.Scale(domainMin=0, nice=True))  # seconds are never negative
     y = alt.Y("pass1:Q", title="pass@1", scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%"))
     points = alt.Chart().mark_point(filled=True, size=110).encode(

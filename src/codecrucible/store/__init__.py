@@ -16,133 +16,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from codecrucible.records import Status, Verdict, valid_text
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    benchmark TEXT NOT NULL,
-    config_key TEXT NOT NULL,
-    config TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    created REAL NOT NULL,
-    finished REAL
-);
-CREATE INDEX IF NOT EXISTS runs_by_key ON runs (config_key, created);
-CREATE TABLE IF NOT EXISTS samples (
-    run_id TEXT NOT NULL REFERENCES runs (id),
-    task_id TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    raw TEXT NOT NULL,
-    code TEXT NOT NULL,
-    PRIMARY KEY (run_id, task_id, sample)
-);
-CREATE TABLE IF NOT EXISTS attempts (
-    run_id TEXT NOT NULL REFERENCES runs (id),
-    task_id TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    round INTEGER NOT NULL,
-    request TEXT NOT NULL,
-    raw TEXT NOT NULL,
-    code TEXT,
-    status TEXT NOT NULL,
-    feedback TEXT,
-    tokens_in INTEGER NOT NULL,
-    tokens_out INTEGER NOT NULL,
-    latency_s REAL NOT NULL,
-    cached INTEGER NOT NULL,
-    finish_reason TEXT,
-    score REAL,
-    verdicts TEXT,
-    PRIMARY KEY (run_id, task_id, sample, round)
-);
-CREATE TABLE IF NOT EXISTS verdicts (
-    run_id TEXT NOT NULL REFERENCES runs (id),
-    task_id TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    suite TEXT NOT NULL,
-    status TEXT NOT NULL,
-    tests_passed INTEGER NOT NULL,
-    tests_total INTEGER NOT NULL,
-    first_failure TEXT,
-    stdout TEXT,
-    stderr TEXT,
-    wall_s REAL,
-    cpu_s REAL,
-    max_rss_kb INTEGER,
-    created REAL NOT NULL,
-    score REAL,
-    shared_from INTEGER,
-    PRIMARY KEY (run_id, task_id, sample, suite)
-);
-CREATE TABLE IF NOT EXISTS scores (
-    run_id TEXT NOT NULL REFERENCES runs (id),
-    task_id TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    value REAL NOT NULL,
-    PRIMARY KEY (run_id, task_id, sample, name)
-);
-CREATE TABLE IF NOT EXISTS findings (
-    run_id TEXT NOT NULL REFERENCES runs (id),
-    task_id TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    judge TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    line INTEGER NOT NULL,
-    severity TEXT,
-    confidence TEXT,
-    cwe INTEGER,
-    message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS findings_by_sample ON findings (run_id, task_id, sample);
-"""
-
-
-_INSERT_VERDICT = (
-    "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
-    " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score,"
-    " shared_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_INSERT_ATTEMPT = (
-    "INSERT OR REPLACE INTO attempts (run_id, task_id, sample, round, request, raw, code,"
-    " status, feedback, tokens_in, tokens_out, latency_s, cached, finish_reason, score,"
-    " verdicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-# The store's schema version, kept in SQLite's ``PRAGMA user_version``. Version 1 is the first
-# schema (stores made before versions existed read 0 and are taken as 1); each step below
-# upgrades a store by one version, in place and in one transaction with its version number, so
-# an old store stays readable and writable. A store of a newer version is refused.
-SCHEMA_VERSION = 4
-
-
-def _add_score_column(db: sqlite3.Connection) -> None:
-    """1 -> 2: verdicts get a nullable ``score`` (score-valued problems)."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(verdicts)")}
-    if "score" not in have:  # unversioned stores made after scores already have it
-        db.execute("ALTER TABLE verdicts ADD COLUMN score REAL")
-
-
-def _add_shared_from_column(db: sqlite3.Connection) -> None:
-    """2 -> 3: verdicts get a nullable ``shared_from``: the sample of the same task whose
-    run gave this identical program its verdict (``crucible eval`` judges each distinct
-    program once)."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(verdicts)")}
-    if "shared_from" not in have:
-        db.execute("ALTER TABLE verdicts ADD COLUMN shared_from INTEGER")
-
-
-def _add_attempt_score_columns(db: sqlite3.Connection) -> None:
-    """3 -> 4: attempts get a nullable ``score`` and their ``verdicts`` (JSON), so a search's
-    every program keeps its score (``attempt_score``) and what judging it showed and cost
-    (``verdicts_json``), not only the final one."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(attempts)")}
-    for column, kind in (("score", "REAL"), ("verdicts", "TEXT")):
-        if column not in have:
-            db.execute(f"ALTER TABLE attempts ADD COLUMN {column} {kind}")
-
-
-# version reached -> the step that reaches it from the version before
-_MIGRATIONS = {2: _add_score_column, 3: _add_shared_from_column,
-               4: _add_attempt_score_columns}
+from codecrucible.store.schema import (
+    INSERT_ATTEMPT,
+    INSERT_VERDICT,
+    SCHEMA,
+    SCHEMA_VERSION,
+    upgrade,
+)
 
 
 def attempt_score(verdicts: dict[str, Verdict]) -> float | None:
@@ -227,7 +107,7 @@ class Store:
                     f"codecrucible reads (version {SCHEMA_VERSION}); use a newer codecrucible")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            self.db.executescript(SCHEMA)
             self._migrate(max(version, 1))
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: not a usable codecrucible store ({err})") from err
@@ -239,10 +119,10 @@ class Store:
     def _migrate(self, version: int) -> None:
         """Upgrade step by step from ``version`` to ``SCHEMA_VERSION``, each step in one
         transaction with the version it reaches. A new (empty) store runs the steps too: they
-        find nothing to do, since ``_SCHEMA`` is the latest, and only set the version."""
+        find nothing to do, since ``SCHEMA`` is the latest, and only set the version."""
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self._transaction():
-                _MIGRATIONS[target](self.db)
+                upgrade(self.db, target)
                 self.db.execute(f"PRAGMA user_version = {target}")
 
     def close(self) -> None:
@@ -317,10 +197,10 @@ class Store:
                           v.max_rss_kb, now, v.score, None)
                          for suite, v in final.verdicts.items()]
         with self._transaction():
-            self.db.executemany(_INSERT_ATTEMPT, attempts)
+            self.db.executemany(INSERT_ATTEMPT, attempts)
             self.db.executemany("INSERT OR REPLACE INTO samples (run_id, task_id, sample, raw,"
                                 " code) VALUES (?, ?, ?, ?, ?)", samples)
-            self.db.executemany(_INSERT_VERDICT, verdicts)
+            self.db.executemany(INSERT_VERDICT, verdicts)
             for c, assessment in zip(candidates, assessments or [None] * len(candidates),
                                      strict=True):
                 if assessment is not None:
@@ -384,7 +264,7 @@ class Store:
                 for shared_from in [rest[0] if rest else None]
                 for suite, v in by_suite.items()]
         with self._transaction():
-            self.db.executemany(_INSERT_VERDICT, rows)
+            self.db.executemany(INSERT_VERDICT, rows)
 
     def verdicts(self, run_id: str) -> Iterator[dict]:
         cursor = self.db.execute(

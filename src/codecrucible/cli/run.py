@@ -133,7 +133,8 @@ def run(
         db = Store(store_path(store))
         with _stopping(known, db), progress() as bar:
             result = runs.start(config, db, data_dir=directory, resume_id=resume,
-                                progress=_run_callbacks(bar, db, resume, known), slots=jobs)
+                                progress=_run_callbacks(bar, db, resume, known),
+                                slots=jobs)
     except (DataError, StoreError, ModelError, runs.RunError) as err:
         fail(str(err))
     except KeyboardInterrupt as err:
@@ -233,6 +234,7 @@ def _run_callbacks(bar: Progress | PlainProgress, db, resume: str | None, known:
     from codecrucible.models.cache import tokens_per_second
     from codecrucible.runs.from_model import RunProgress
     state = {"task": None, "samples": 0, "passed": 0}
+    programs = _ProgramsBar(bar)
 
     def phase(name: str, total: int) -> None:
         if state["task"] is not None:
@@ -257,4 +259,32 @@ def _run_callbacks(bar: Progress | PlainProgress, db, resume: str | None, known:
              f"--store {db.path}'")
 
     return RunProgress(phase=phase, problem_done=problem_done, note=note,
-                       run_created=run_created)
+                       run_created=run_created, programs_left=programs.expect,
+                       program_done=programs.add)
+
+
+class _ProgramsBar:
+    """A search's programs as they come: a second bar, counted against the most the budget
+    allows (a trial that solves its problem stops early, so the time left is an upper bound),
+    showing the best fitness so far of the problem just worked on: its best score, or for a
+    pass/fail problem the largest fraction of its tests passed."""
+
+    def __init__(self, bar):
+        self.bar, self.task, self.most = bar, None, None
+        self.best: dict[str, float] = {}   # problem -> its best fitness so far
+
+    def expect(self, most: int) -> None:
+        self.most = most
+
+    def add(self, problem, sample: int, attempt) -> None:
+        from codecrucible.search.rounds import fitness
+        if self.task is None:
+            self.task = self.bar.add_task("programs", total=self.most or None, rate="")
+        scored = problem.check == "score"
+        value = fitness(attempt.verdicts, scored)
+        best = self.best.get(problem.task_id)
+        if value is not None and (best is None or value > best):
+            self.best[problem.task_id] = best = value
+        said = "no valid program yet" if best is None else \
+            f"best score {best:.6g}" if scored else f"best {best:.0%} of tests passed"
+        self.bar.update(self.task, advance=1, rate=f"{problem.task_id}: {said}")

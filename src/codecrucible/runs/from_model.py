@@ -3,8 +3,10 @@
 Generation and execution are pipelined: worker threads ask the model for a problem's samples
 and hand each answer to the referee (the sandbox pool, in its own thread), so the sandbox runs
 finished candidates while the model writes the next ones. Every candidate is committed with its
-attempts and verdicts as soon as it is judged; ``resume`` redoes only the samples without a
-verdict, and the response cache makes any answer already generated free.
+attempts and verdicts as soon as it is judged, and a search's programs one by one as they come
+(``runs.journal``); ``resume`` redoes only the samples without a verdict, a search continuing
+from the programs it had finished, and the response cache makes any answer already generated
+free.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.judges import Program, Setting, cost
 from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
-from codecrucible.records import Candidate, Problem
+from codecrucible.records import Attempt, Candidate, Problem
 from codecrucible.runs.fingerprint import fingerprint
+from codecrucible.runs.journal import StoreJournal
 from codecrucible.sandbox import REFERENCES, executor
 from codecrucible.store import Store, StoreError
 from codecrucible.strategies import Budget, Context, Sampling
@@ -101,6 +104,10 @@ class RunProgress:
     problem_done: Callable[[list[Candidate], dict], None] = lambda candidates, meter: None
     note: Callable[[str], None] = lambda text: None  # a remark for the user, e.g. the scope
     run_created: Callable[[str], None] = lambda run_id: None  # the id, once it is in the store
+    # the most programs a search may still make (its budget), before the first is made
+    programs_left: Callable[[int], None] = lambda most: None
+    # a program of a sample still in progress (a search's round), as soon as it is stored
+    program_done: Callable[[Problem, int, Attempt], None] = lambda problem, sample, attempt: None
 
 
 @dataclass(frozen=True)
@@ -193,7 +200,11 @@ def _generate_and_judge(problems, tests, pool, references, config: RunConfig, mo
     referee = Referee({p.task_id: p for p in problems}, tests, pool, config.limits,
                       config.memory_mb, references, dedupe=config.dedupe)
     try:
-        ctx = Context(model, referee, config.sampling, config.budget)
+        by_id = {p.task_id: p for p in problems}
+        journal = StoreJournal(store, run_id, lambda task, sample, attempt:
+                               progress.program_done(by_id[task], sample, attempt))
+        progress.programs_left(_programs_left(todo, config.budget, journal))
+        ctx = Context(model, referee, config.sampling, config.budget, journal)
         assessor = _Assessor(config.judges, Setting(referee, config.limits, config.memory_mb))
         progress.phase("generating", len(todo))
         written = _generate(problems, todo, ctx, strategies.get(config.strategy), assessor,
@@ -201,6 +212,15 @@ def _generate_and_judge(problems, tests, pool, references, config: RunConfig, mo
     finally:
         referee.close()
     return written, done
+
+
+def _programs_left(todo: dict[str, list[int]], budget: Budget, journal: StoreJournal) -> int:
+    """The most programs the samples still to do may make: each its rounds (or calls), less
+    those a killed run stored for it."""
+    per_sample = budget.rounds + 1 if budget.calls is None else \
+        min(budget.rounds + 1, budget.calls)
+    return sum(max(0, per_sample - len(journal.stored(task, sample)))
+               for task, samples in todo.items() for sample in samples)
 
 
 class _Assessor:

@@ -4,7 +4,14 @@ programs asked for, refused when repeated, and judged.
 A ``Trial`` is one sample's search: its ``Candidate`` (every attempt so far) and the
 fingerprints of the programs it wrote. ``produce`` makes one round for many trials: one model
 call for all their requests (a shared prompt is processed once), the repeats set aside before
-anything runs, the new programs judged together by the referee.
+anything runs, the new programs judged together by the referee, and each recorded in the
+context's journal as soon as it is judged.
+
+Resuming: a round that a killed run finished is in the journal. When the trial's request for
+that round is the one stored (the same conversation, seed included, which holds whenever the
+rounds before it were replayed too), the stored attempt is taken as it is: no model call, no
+sandbox run, the same verdicts. A search therefore continues from its finished programs, and a
+resumed run stores what an uninterrupted one would have.
 """
 
 from __future__ import annotations
@@ -40,6 +47,15 @@ def rank(attempt: Attempt, scored: bool) -> tuple:
 class Trial:
     candidate: Candidate
     seen: dict[str, int] = field(default_factory=dict)   # fingerprint -> round
+    journaled: dict[int, Attempt] | None = None          # round -> attempt a killed run stored
+
+    def replay(self, round_: int, request: Request, ctx: Context) -> Attempt | None:
+        """The attempt a killed run stored for this round, if it answered ``request``."""
+        if self.journaled is None:
+            c = self.candidate
+            self.journaled = {a.round: a for a in ctx.journal.stored(c.task_id, c.sample)}
+        stored = self.journaled.get(round_)
+        return stored if stored is not None and stored.request == request else None
 
     def best(self, scored: bool) -> Attempt:
         """The fittest attempt, the earliest of equals (a judged one: round 0 always is)."""
@@ -54,24 +70,32 @@ class Trial:
 
 def produce(problem: Problem, trials: dict[int, Trial], requests: dict[int, Request],
             round_: int, ctx: Context) -> dict[int, int | None]:
-    """One round of every trial that has a request: each gets one more attempt. Returns, per
-    sample, the round its program repeats (stored unjudged, never run), or None."""
-    completions = ctx.model.generate(list(requests.values()))
+    """One round of every trial that has a request: each gets one more attempt, replayed from
+    the journal or asked for. Returns, per sample, the round its program repeats (stored
+    unjudged, never run), or None."""
+    replayed = {s: trials[s].replay(round_, r, ctx) for s, r in requests.items()}
+    asked = {s: r for s, r in requests.items() if replayed[s] is None}
+    answers = dict(zip(asked, ctx.model.generate(list(asked.values())) if asked else [],
+                       strict=True))
     pending = []
-    for (sample, request), completion in zip(requests.items(), completions, strict=True):
-        trial = trials[sample]
-        code = prompting.program(problem, request, completion.text)
+    for sample, request in requests.items():
+        trial, old = trials[sample], replayed[sample]
+        completion = old.completion if old else answers[sample]
+        code = old.code if old else prompting.program(problem, request, completion.text)
         key = fingerprint(code, problem.entry_point) if code is not None else None
         repeat = trial.seen.get(key) if key is not None else None
         if key is not None and repeat is None:
             trial.seen[key] = round_
-        future = None if repeat is not None else ctx.referee.submit(problem.task_id, code)
-        pending.append((sample, request, completion, code, repeat, future))
+        future = None if old or repeat is not None else \
+            ctx.referee.submit(problem.task_id, code)
+        pending.append((sample, request, completion, code, repeat, future, old))
     repeats = {}
-    for sample, request, completion, code, repeat, future in pending:
-        verdicts = {} if future is None else future.result()
-        trials[sample].candidate.attempts.append(
-            Attempt(round_, request, completion, code, verdicts))
+    for sample, request, completion, code, repeat, future, old in pending:
+        attempt = old or Attempt(round_, request, completion, code,
+                                 {} if future is None else future.result())
+        if old is None:
+            ctx.journal.record(problem.task_id, sample, attempt)
+        trials[sample].candidate.attempts.append(attempt)
         repeats[sample] = repeat
     return repeats
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 
-from codecrucible.records import Status, Verdict, valid_text
+from codecrucible.records import Attempt, Status, valid_text
+from codecrucible.store import attempts as attempt_rows
 from codecrucible.store.schema import (
     INSERT_ATTEMPT,
     INSERT_VERDICT,
@@ -25,43 +26,30 @@ from codecrucible.store.schema import (
 )
 
 
-def attempt_score(verdicts: dict[str, Verdict]) -> float | None:
-    """An attempt's score: the mean of its suites' scores when every suite has one (a valid
-    answer to a score problem), else None."""
-    scores = [v.score for v in verdicts.values()]
-    return None if not scores or None in scores else sum(scores) / len(scores)
-
-
-def verdicts_json(verdicts: dict[str, Verdict]) -> str | None:
-    """An attempt's verdicts per suite as JSON (status, tests, failure, output, wall and CPU
-    seconds, memory, score); None for an attempt that was not judged."""
-    if not verdicts:
-        return None
-    return json.dumps({suite: asdict(v) | {"status": v.status.value}
-                       for suite, v in verdicts.items()})
-
-
-def _overall(verdicts: dict[str, Verdict]) -> str:
-    """One status for an attempt: the first suite that did not pass decides. An attempt that
-    was not judged (an intermediate turn of a multi-turn program) is "unjudged"."""
-    if not verdicts:
-        return "unjudged"
-    return next((v.status.value for v in verdicts.values() if not v.passed), Status.PASSED.value)
-
-
 class StoreError(RuntimeError):
     pass
 
 
 class _Connection(sqlite3.Connection):
     """Every parameter passes through ``valid_text``: a lone surrogate in one candidate's
-    output would otherwise make SQLite refuse the whole batch, and every resume after it."""
+    output would otherwise make SQLite refuse the whole batch, and every resume after it.
+
+    One connection serves every thread of a run (the strategies' workers record programs as
+    they are produced, the main thread commits candidates): each statement, and each
+    transaction as a whole, holds ``lock``, so no thread's statement lands inside another's
+    transaction."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lock = threading.RLock()
 
     def execute(self, sql, parameters=()):
-        return super().execute(sql, _storable(parameters))
+        with self.lock:
+            return super().execute(sql, _storable(parameters))
 
     def executemany(self, sql, rows):
-        return super().executemany(sql, (_storable(row) for row in rows))
+        with self.lock:
+            return super().executemany(sql, (_storable(row) for row in rows))
 
 
 def _storable(row):
@@ -98,7 +86,8 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, factory=_Connection)
+            self.db = sqlite3.connect(self.path, isolation_level=None, factory=_Connection,
+                                      check_same_thread=False)
             version = self.version()
             if version > SCHEMA_VERSION:
                 self.db.close()
@@ -181,15 +170,7 @@ class Store:
         now = time.time()
         attempts, samples, verdicts = [], [], []
         for c in candidates:
-            for a in c.attempts:
-                failing = [v for v in a.verdicts.values() if not v.passed]
-                attempts.append((run_id, c.task_id, c.sample, a.round,
-                                 json.dumps(asdict(a.request)), a.completion.text, a.code,
-                                 _overall(a.verdicts), failing[0].first_failure if failing
-                                 else None, a.completion.tokens_in, a.completion.tokens_out,
-                                 a.completion.latency_s, int(a.completion.cached),
-                                 a.completion.finish_reason, attempt_score(a.verdicts),
-                                 verdicts_json(a.verdicts)))
+            attempts += [(run_id, c.task_id, c.sample, *attempt_rows.row(a)) for a in c.attempts]
             final = c.final
             samples.append((run_id, c.task_id, c.sample, final.completion.text, final.code or ""))
             verdicts += [(run_id, c.task_id, c.sample, suite, v.status.value, v.tests_passed,
@@ -205,6 +186,21 @@ class Store:
                                      strict=True):
                 if assessment is not None:
                     self._add_assessment(run_id, c.task_id, c.sample, assessment)
+
+    def add_attempt(self, run_id: str, task_id: str, sample: int, attempt: Attempt) -> None:
+        """One program of a sample still in progress, as soon as it is judged (a search's
+        round): a run killed before the sample ends keeps it, and a resumed run replays it
+        (``stored_attempts``) instead of asking the model and the sandbox again."""
+        self.db.execute(INSERT_ATTEMPT, (run_id, task_id, sample, *attempt_rows.row(attempt)))
+
+    def stored_attempts(self, run_id: str, task_id: str, sample: int) -> list[Attempt]:
+        """The attempts stored for one sample, in round order, as ``Attempt`` records."""
+        columns = ", ".join(attempt_rows.COLUMNS)
+        with self.db.lock:
+            rows = self.db.execute(
+                f"SELECT {columns} FROM attempts WHERE run_id = ? AND task_id = ? AND sample = ?"
+                " ORDER BY round", (run_id, task_id, sample)).fetchall()
+        return [attempt_rows.from_row(r) for r in rows]
 
     def _add_assessment(self, run_id: str, task_id: str, sample: int, assessment) -> None:
         key = (run_id, task_id, sample)
@@ -383,7 +379,15 @@ class _Transaction:
         self.db = db
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.db.lock.release()
+            raise
 
     def __exit__(self, exc_type, *_):
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.db.lock.release()

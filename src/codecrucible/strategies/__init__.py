@@ -11,6 +11,8 @@ from codecrucible.registry import Registry, instance
 from codecrucible.strategies.base import (
     Budget,
     Context,
+    Journal,
+    NoJournal,
     Referee,
     Sampling,
     Strategy,
@@ -30,5 +32,5 @@ REGISTRY: Registry[Strategy] = Registry("strategy", "codecrucible.strategies", {
 get, names = REGISTRY.get, REGISTRY.names
 
 
-__all__ = ["REGISTRY", "Budget", "Context", "Referee", "Sampling", "Strategy", "get", "names",
-           "no_rounds", "seed_for"]
+__all__ = ["REGISTRY", "Budget", "Context", "Journal", "NoJournal", "Referee", "Sampling",
+           "Strategy", "get", "names", "no_rounds", "seed_for"]

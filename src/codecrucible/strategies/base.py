@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from codecrucible.models import Model
@@ -34,6 +34,37 @@ class Referee(Protocol):
     def submit(self, task_id: str, code: str | None) -> Future[dict[str, Verdict]]:
         """Verdicts per suite for ``code`` on ``task_id``; ``None`` means no code was found."""
         ...
+
+
+class Journal(Protocol):
+    """Where a strategy keeps each program of a sample still in progress, as it is produced, so
+    a long search killed in the middle loses none of its finished programs.
+
+    ``record`` is called once per judged attempt; ``stored`` returns, in round order, what was
+    recorded for a sample before (by a run that was killed): a strategy that can continue from
+    them replays each one whose request it would send again, instead of asking the model and
+    the sandbox a second time. Example, a search's round::
+
+        replayed = {a.round: a for a in ctx.journal.stored(problem.task_id, sample)}
+        attempt = replayed.get(round_)
+        if attempt is None or attempt.request != request:
+            attempt = ...                        # ask the model, judge the program
+            ctx.journal.record(problem.task_id, sample, attempt)
+    """
+
+    def record(self, task_id: str, sample: int, attempt: Attempt) -> None: ...
+
+    def stored(self, task_id: str, sample: int) -> list[Attempt]: ...
+
+
+class NoJournal:
+    """Keeps nothing: the journal of a strategy run outside a stored run."""
+
+    def record(self, task_id: str, sample: int, attempt: Attempt) -> None:
+        pass
+
+    def stored(self, task_id: str, sample: int) -> list[Attempt]:
+        return []
 
 
 @dataclass(frozen=True)
@@ -67,12 +98,13 @@ class Budget:
 @dataclass
 class Context:
     """What a strategy works with: the model (cached and metered), the referee, its sampling
-    settings and its budget per sample."""
+    settings, its budget per sample, and the journal its programs are kept in as they come."""
 
     model: Model
     referee: Referee
     sampling: Sampling
     budget: Budget
+    journal: Journal = field(default_factory=NoJournal)
 
     def request(self, problem: Problem, sample: int) -> Request:
         s = self.sampling

@@ -116,6 +116,7 @@ class Verdict:
     score: float | None = None       # a score problem's score, when its values were valid
     # What the trusted scorer found besides the score (``Scored``): plain named numbers.
     components: dict[str, float] = field(default_factory=dict, hash=False)
+    stage: str | None = None         # the cascade stage that decided it (``cascade.py``)
 
     def __post_init__(self):
         # Its text comes from what a candidate sent back: made valid once, here.

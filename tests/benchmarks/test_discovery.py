@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import pytest
 from sandbox.hostile import IS_ROOT, leftover_processes, sandbox_uids
@@ -14,7 +15,7 @@ from sandbox.hostile import IS_ROOT, leftover_processes, sandbox_uids
 from codecrucible import benchmarks
 from codecrucible.benchmarks import discovery
 from codecrucible.benchmarks.discovery_scorers import TOLERANCE
-from codecrucible.correctness import calibrate
+from codecrucible.correctness import calibrate, cascade
 from codecrucible.correctness.cascade import FULL
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
@@ -60,7 +61,17 @@ def test_the_benchmark_is_registered_with_four_score_problems():
     assert sorted(PROBLEMS) == sorted([CIRCLES, CAPSET, OR, WEIBULL])
     assert all(p.check == "score" and p.inputs["base"] for p in PROBLEMS.values())
     assert PROBLEMS[CIRCLES].metadata["best_known"] > PROBLEMS[CIRCLES].metadata["baseline"]
-    assert discovery.problems() == list(PROBLEMS.values())  # seeded: the same inputs each time
+    again = discovery.problems()
+    assert again == list(PROBLEMS.values())                 # seeded: the same inputs each time
+    assert [p.metadata["stages"] for p in again] == [p.metadata["stages"]
+                                                     for p in PROBLEMS.values()]
+
+
+def test_a_stage_must_say_what_it_runs():
+    problem = PROBLEMS[CIRCLES]
+    broken = replace(problem, metadata={**problem.metadata, "stages": [{"name": "small"}]})
+    with pytest.raises(ValueError, match="circle_packing_26: a stage needs"):
+        cascade.stages(broken, TimeLimits(), 1024)
 
 
 @pytest.mark.parametrize("task_id", [CIRCLES, CAPSET, OR, WEIBULL])
@@ -112,10 +123,15 @@ CHEAP_FAILURES = {
     "an error": (CIRCLES, "def pack_circles(n):\n    return 1 / 0\n", Status.FAILED),
     "an invalid answer": (CAPSET, "def cap_set(n):\n    return [(0,) * n] * 2\n",
                           Status.FAILED),
-    # Invalid on the ten circles, valid (and slow) only for the full 26.
+    # Twenty-six circles whatever n: invalid on the ten, valid (after 1.5 s) for the full 26.
     "an answer only for the full instance": (
         CIRCLES, "import time\n" + PROBLEMS[CIRCLES].reference + "_fast = pack_circles\n"
-        "def pack_circles(n):\n    time.sleep(1.5)\n    return _fast(26)\n", Status.TIMEOUT),
+        "def pack_circles(n):\n    time.sleep(1.5 * (n == 26))\n    return _fast(26)\n",
+        Status.FAILED),
+    # Valid, and within the full evaluation's 2 s a call, but over the cheap stage's 0.5 s.
+    "a second of work at every size": (
+        CIRCLES, "import time\n" + PROBLEMS[CIRCLES].reference + "_fast = pack_circles\n"
+        "def pack_circles(n):\n    time.sleep(1)\n    return _fast(n)\n", Status.TIMEOUT),
     "a time-out": (OR, "def pack(items, capacity):\n    while True:\n        pass\n",
                    Status.TIMEOUT),
 }

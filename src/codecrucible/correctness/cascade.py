@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from codecrucible.correctness import scoring
 from codecrucible.correctness.expected import TaskTests, TimeLimits
-from codecrucible.correctness.scoring import Scoring, verdicts
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.sandbox import jobs, wire
 
@@ -61,11 +61,11 @@ def _stage(problem: Problem, declared: dict, limits: TimeLimits, memory_mb: int)
     return Stage(name, tests, template, run_limits, declared.get("threshold"))
 
 
-def decided(stage: Stage, problem: Problem, result: dict, answers: Scoring, full: TaskTests
-            ) -> dict[str, Verdict] | None:
+def decided(stage: Stage, problem: Problem, result: dict, answers: scoring.Scoring,
+            full: TaskTests) -> dict[str, Verdict] | None:
     """The candidate's verdicts when its run of ``stage`` ends its evaluation; None when it
     goes on to the next stage."""
-    [got] = verdicts(result, stage.tests, problem, stage.limits.cpu_s, answers).values()
+    [got] = scoring.verdicts(result, stage.tests, problem, stage.limits.cpu_s, answers).values()
     why = got.first_failure
     if got.passed:
         if stage.threshold is None or got.score >= stage.threshold:
@@ -78,6 +78,6 @@ def decided(stage: Stage, problem: Problem, result: dict, answers: Scoring, full
             for suite, count in full.suites.items()}
 
 
-def finished(verdicts_: dict[str, Verdict]) -> dict[str, Verdict]:
+def finished(verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
     """A full evaluation's verdicts, marked as the stage that decided them."""
-    return {suite: replace(v, stage=FULL) for suite, v in verdicts_.items()}
+    return {suite: replace(v, stage=FULL) for suite, v in verdicts.items()}

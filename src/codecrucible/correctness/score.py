@@ -77,15 +77,15 @@ def _score(scorer: Scorer, result: dict, tests: TaskTests, span: range
         scored = found if isinstance(found, Scored) else Scored(float(found))
         value = float(scored.score)
     except Invalid as err:
-        return None, str(err), plain(err.components)
+        return None, str(err), _plain(err.components)
     except Exception as err:  # the scorer rejected them, or choked on hostile data
         return None, f"{type(err).__name__}: {err}", {}
     if not math.isfinite(value):
         return None, f"the score is {value}", {}
-    return value, None, plain(scored.components)
+    return value, None, _plain(scored.components)
 
 
-def plain(components: dict) -> dict[str, float]:
+def _plain(components: dict) -> dict[str, float]:
     """Components as the store's JSON holds them: names and finite plain floats."""
     out = {}
     for name, value in components.items():

@@ -14,7 +14,6 @@ from sandbox.hostile import IS_ROOT, leftover_processes, sandbox_uids
 
 from codecrucible import benchmarks
 from codecrucible.benchmarks import discovery
-from codecrucible.benchmarks.discovery_scorers import TOLERANCE
 from codecrucible.correctness import calibrate, cascade
 from codecrucible.correctness.cascade import FULL
 from codecrucible.correctness.expected import TimeLimits
@@ -86,7 +85,7 @@ def test_each_reference_scores_its_documented_baseline(referee, task_id):
 def test_a_score_comes_with_the_components_that_explain_it(referee):
     circles = _verdict(referee, CIRCLES, PROBLEMS[CIRCLES].reference).components
     assert circles["circles"] == 26 and math.isclose(circles["sum_of_radii"], 2.5414, abs_tol=1e-4)
-    assert circles["largest_overlap"] <= TOLERANCE and circles["largest_outside"] <= TOLERANCE
+    assert circles["largest_overlap"] == 0 and circles["largest_outside"] == 0   # they touch
     assert _verdict(referee, CAPSET, PROBLEMS[CAPSET].reference).components == \
         {"size": 256.0, "valid": 1.0}
     for task_id in (OR, WEIBULL):

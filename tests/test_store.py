@@ -96,7 +96,8 @@ def test_every_attempt_keeps_its_score_and_verdicts(tmp_path):
     run_id = store.create_run("run", "discovery", "k", {}, {})
     answer = Completion("raw", 1, 2, 0.5)
     judged = Attempt(0, Request(prompt="p"), answer, "code",
-                     {"base": Verdict(Status.PASSED, 1, 1, wall_s=0.25, score=2.5)})
+                     {"base": Verdict(Status.PASSED, 1, 1, wall_s=0.25, score=2.5,
+                                      components={"sum_of_radii": 2.5}, stage="full")})
     repeat = Attempt(1, Request(prompt="p"), answer, "code", {})   # refused before it ran
     store.add_candidates(run_id, [Candidate("T/0", 0, [repeat, judged])])
     rows = store.db.execute("SELECT round, status, score, verdicts FROM attempts ORDER BY round"
@@ -104,5 +105,6 @@ def test_every_attempt_keeps_its_score_and_verdicts(tmp_path):
     assert [tuple(r)[:3] for r in rows] == [(0, "passed", 2.5), (1, "unjudged", None)]
     base = json.loads(rows[0][3])["base"]
     assert (base["status"], base["wall_s"], base["score"]) == ("passed", 0.25, 2.5)
+    assert (base["components"], base["stage"]) == ({"sum_of_radii": 2.5}, "full")
     assert rows[1][3] is None
     store.close()

@@ -114,6 +114,9 @@ class Verdict:
     cpu_s: float | None = None
     max_rss_kb: int | None = None
     score: float | None = None       # a score problem's score, when its values were valid
+    # What the trusted scorer found besides the score (``Scored``): plain named numbers.
+    components: dict[str, float] = field(default_factory=dict, hash=False)
+    stage: str | None = None         # the cascade stage that decided it (``cascade.py``)
 
     def __post_init__(self):
         # Its text comes from what a candidate sent back: made valid once, here.
@@ -125,6 +128,24 @@ class Verdict:
     @property
     def passed(self) -> bool:
         return self.status is Status.PASSED
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What a score problem's trusted scorer returns: the score, and the named numbers that
+    explain it (for circle packing: the sum of radii, the circles, the largest overlap)."""
+
+    score: float
+    components: dict[str, float] = field(default_factory=dict)
+
+
+class Invalid(ValueError):
+    """What a trusted scorer raises for values that are not a valid answer, with the numbers
+    that show by how much (a plain ``ValueError`` says why without them)."""
+
+    def __init__(self, why: str, components: dict[str, float]):
+        super().__init__(why)
+        self.components = components
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,9 @@ class _Scripted:
 
 
 class _ByValue:
-    """Judges a program by the number it returns: a score (negative: not a valid answer), or,
-    for a pass/fail problem, 3 of 4 tests passed unless it returns 3."""
+    """Judges a program by the number it returns: a score (negative: not a valid answer), its
+    digits as a component, or, for a pass/fail problem, 3 of 4 tests passed unless it
+    returns 3."""
 
     def __init__(self, scored: bool):
         self.scored, self.submitted = scored, []
@@ -55,12 +56,16 @@ class _ByValue:
     def submit(self, task_id, code):
         self.submitted.append(code)
         value = int(re.search(r"= (-?\d+)", code).group(1))
-        if self.scored:
-            verdict = Verdict(Status.PASSED, 1, 1, score=float(value)) if value >= 0 else \
-                Verdict(Status.FAILED, 0, 1, "base: not a valid answer: ValueError: negative")
+        digits = {"digits": float(len(str(abs(value))))}   # what a scorer might explain
+        if self.scored and value >= 0:
+            verdict = Verdict(Status.PASSED, 1, 1, score=float(value), components=digits)
+        elif self.scored:
+            verdict = Verdict(Status.FAILED, 0, 1, "base: not a valid answer: ValueError: "
+                              "negative", components=digits)
+        elif value == 3:
+            verdict = Verdict(Status.PASSED, 4, 4)
         else:
-            verdict = Verdict(Status.PASSED, 4, 4) if value == 3 else \
-                Verdict(Status.FAILED, 3, 4, "best() returned 5, expected 3")
+            verdict = Verdict(Status.FAILED, 3, 4, "best() returned 5, expected 3")
         done = Future()
         done.set_result({"base": verdict})
         return done

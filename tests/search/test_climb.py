@@ -23,6 +23,7 @@ def test_each_round_tells_the_model_its_score_and_the_best_so_far():
         in second.messages[2][1]
     assert "its score is 5 " in third.messages[-1][1]
     assert "best score so far is 5." in third.messages[-1][1]
+    assert "Measured: digits 1." in third.messages[-1][1]      # the scorer's components
     assert [fitness(a.verdicts, True) for a in candidate.attempts] == [2.0, 4.0, 5.0]
 
 
@@ -36,6 +37,7 @@ def test_an_invalid_answer_sends_back_the_error():
     _, model, _ = climbed(SCORED, [program(-1), program(1)], Budget(rounds=1))
     said = model.requests[1].messages[-1][1]
     assert "Running it failed" in said and "not a valid answer: ValueError: negative" in said
+    assert "Measured: digits 1." in said     # what the scorer found of an invalid answer too
     assert "best score so far" not in said   # nothing valid yet
 
 

@@ -31,7 +31,7 @@ def test_islands_start_from_the_task_then_show_their_programs_with_scores():
     assert all(r.messages == first for r in model.requests[:ISLANDS])   # one seed per island
     later = model.requests[ISLANDS].messages
     assert len(later) == 1 and later[0][1].startswith(first[0][1])
-    assert "x = 1" in later[0][1] and "Score: 1." in later[0][1]
+    assert "x = 1" in later[0][1] and "Score: 1. (digits 1)" in later[0][1]
     assert "x = 2" not in later[0][1]                 # another island's program
 
 

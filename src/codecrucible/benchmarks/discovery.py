@@ -14,6 +14,13 @@ Inputs are fixed (seeded), so a program earns the same score every time.
   0.9553). OR: 4 instances of 120 items, sizes uniform in 20..100, capacity 150 (OR-Library
   ``binpack1`` style); Weibull: 3 of 500 items, Weibull(45, 3) rounded into 1..100, capacity 100.
 
+Each task declares an evaluation cascade (``correctness/cascade.py``): a cheap stage first, a
+smaller instance under a shorter time limit (ten circles, a cap set in dimension 5, one short
+bin packing instance that must score at least 0.7: next fit's 0.75 passes, one item per bin's
+0.4 does not), and the full evaluation only for a program that passes it. So a program must
+answer for any n, as the prompts ask, and quickly on the small instance; the scorers' components
+(sum of radii and overlaps, cap size, bins and their L1 bound) explain each score.
+
 Bin packing gives the program the whole item sequence and takes back the bin of every item: the
 sandbox cannot call a candidate once per item with bins the harness tracks, and a candidate in
 one process could read every input anyway. So the tasks ask for an online rule (each item placed
@@ -120,12 +127,22 @@ BEST_FIT_SCORES = {"Discovery/bin_packing_or": 0.9408, "Discovery/bin_packing_we
 CALL_S = {"Discovery/circle_packing_26": 2.0, "Discovery/cap_set_8": 2.0,
           "Discovery/bin_packing_or": 0.5, "Discovery/bin_packing_weibull": 0.5}
 BEST_KNOWN = {"Discovery/circle_packing_26": 2.63598, "Discovery/cap_set_8": 512.0}
+# The cheap stage before each full evaluation: its inputs, each call's limit, the least score
+# that goes on (``correctness/cascade.py``). Seeded, so each evaluation is the same.
+STAGES = {
+    "Discovery/circle_packing_26": {"name": "small", "inputs": [(10,)], "call_s": 0.5},
+    "Discovery/cap_set_8": {"name": "small", "inputs": [(5,)], "call_s": 0.5},
+    "Discovery/bin_packing_or": {"name": "one instance", "call_s": 0.5, "threshold": 0.7,
+                                 "inputs": or_instances(count=1, size=60, seed=1)},
+    "Discovery/bin_packing_weibull": {"name": "one instance", "call_s": 0.5, "threshold": 0.7,
+                                      "inputs": weibull_instances(count=1, size=100, seed=1)},
+}
 
 
 def _problem(task_id: str, prompt: str, entry_point: str, reference: str, inputs: list,
              scorer: str, what: str) -> Problem:
     metadata = {"baseline": BASELINES[task_id], "higher_is_better": True,
-                "call_s": CALL_S[task_id]}
+                "call_s": CALL_S[task_id], "stages": [STAGES[task_id]]}
     if task_id in BEST_KNOWN:
         metadata["best_known"] = BEST_KNOWN[task_id]
     if task_id in BEST_FIT_SCORES:

@@ -5,13 +5,16 @@ Each scorer runs in the harness on the plain values a candidate's calls sent bac
 returned for them. Values are hostile data: every type is checked exactly (``type(x) is
 float``, so no subclass crosses even if the wire let one), every size is bounded before any
 quadratic work, and an invalid answer raises ``ValueError`` saying why (the candidate fails,
-with that reason, and scores nothing).
+with that reason, and scores nothing), or ``Invalid`` with the numbers that show how far off it
+is. A valid one returns ``Scored``: the score and its components, the numbers that explain it.
 """
 
 from __future__ import annotations
 
 import math
 import random
+
+from codecrucible.records import Invalid, Scored
 
 TOLERANCE = 1e-9      # containment and overlap slack for circles, as floats round
 
@@ -32,39 +35,62 @@ def _listed(value: object, what: str, at_most: int) -> list | tuple:
 
 # Circle packing: n circles (x, y, r) inside the unit square, none overlapping; the sum of radii.
 
-def circle_packing(inputs: list, values: list) -> float:
-    total = 0.0
+def circle_packing(inputs: list, values: list) -> Scored:
+    """The sum of radii; components: that sum, the circles, and the largest overlap of two
+    circles and the farthest a circle reaches out of the square (both 0 when valid)."""
+    total, count, overlap, outside = 0.0, 0, 0.0, 0.0
     for (n,), value in zip(inputs, values, strict=True):
-        circles = _listed(value, "circles", n)
-        if len(circles) != n:
-            raise ValueError(f"expected {n} circles, got {len(circles)}")
-        parsed = []
-        for c in circles:
-            if type(c) not in (list, tuple) or len(c) != 3:
-                raise ValueError("each circle must be (x, y, r)")
-            x, y, r = (_number(v) for v in c)
-            if r <= 0:
-                raise ValueError(f"a radius must be positive, got {r}")
-            if x - r < -TOLERANCE or x + r > 1 + TOLERANCE or y - r < -TOLERANCE \
-                    or y + r > 1 + TOLERANCE:
-                raise ValueError(f"the circle ({x}, {y}, {r}) leaves the unit square")
-            parsed.append((x, y, r))
-        for i, (x1, y1, r1) in enumerate(parsed):
-            for j in range(i + 1, len(parsed)):
-                x2, y2, r2 = parsed[j]
-                if math.hypot(x1 - x2, y1 - y2) < r1 + r2 - TOLERANCE:
-                    raise ValueError(f"circles {i} and {j} overlap")
-        total += sum(r for _, _, r in parsed)
-    return total
+        circles = _circles(n, value)
+        outside = max([outside] + [_outside(c) for c in circles])
+        overlap = max(overlap, _largest_overlap(circles))
+        total += sum(r for _, _, r in circles)
+        count += len(circles)
+    # Touching circles overlap by a rounding error (1e-17): shown as 0, to 12 places.
+    components = {"sum_of_radii": total, "circles": float(count),
+                  "largest_overlap": round(overlap, 12), "largest_outside": round(outside, 12)}
+    if outside > TOLERANCE:
+        raise Invalid(f"a circle leaves the unit square by {outside:.3g}", components)
+    if overlap > TOLERANCE:
+        raise Invalid(f"two circles overlap by {overlap:.3g}", components)
+    return Scored(total, components)
+
+
+def _circles(n: int, value: object) -> list[tuple[float, float, float]]:
+    circles = _listed(value, "circles", n)
+    if len(circles) != n:
+        raise ValueError(f"expected {n} circles, got {len(circles)}")
+    parsed = []
+    for c in circles:
+        if type(c) not in (list, tuple) or len(c) != 3:
+            raise ValueError("each circle must be (x, y, r)")
+        x, y, r = (_number(v) for v in c)
+        if r <= 0:
+            raise ValueError(f"a radius must be positive, got {r}")
+        parsed.append((x, y, r))
+    return parsed
+
+
+def _outside(circle: tuple[float, float, float]) -> float:
+    x, y, r = circle
+    return max(0.0, r - x, x + r - 1, r - y, y + r - 1)
+
+
+def _largest_overlap(circles: list[tuple[float, float, float]]) -> float:
+    largest = 0.0
+    for i, (x1, y1, r1) in enumerate(circles):
+        for x2, y2, r2 in circles[i + 1:]:
+            largest = max(largest, r1 + r2 - math.hypot(x1 - x2, y1 - y2))
+    return largest
 
 
 # Cap set: vectors of Z_3^n, no three distinct ones on a line (x + y + z = 0 mod 3); the size.
 
-def cap_set(inputs: list, values: list) -> float:
+def cap_set(inputs: list, values: list) -> Scored:
+    """The number of vectors; components: that size, and whether the set is a cap set."""
     total = 0
     for (n,), value in zip(inputs, values, strict=True):
         total += _cap_size(n, value)
-    return float(total)
+    return Scored(float(total), {"size": float(total), "valid": 1.0})
 
 
 def _cap_size(n: int, value: object) -> int:
@@ -89,7 +115,8 @@ def _cap_size(n: int, value: object) -> int:
         for x in codes[:j]:
             z = third(x, y)
             if member[z]:
-                raise ValueError("three vectors are collinear (x + y + z = 0 mod 3)")
+                raise Invalid("three vectors are collinear (x + y + z = 0 mod 3)",
+                              {"size": float(len(codes)), "valid": 0.0})
     return len(codes)
 
 
@@ -121,21 +148,34 @@ def _neg_sums(digits: int) -> list[int]:
 
 # Online bin packing: the bin of each item, in order; the L1 lower bound over bins used.
 
-def bin_packing(inputs: list, values: list) -> float:
-    ratios = []
+def bin_packing(inputs: list, values: list) -> Scored:
+    """The mean over instances of the L1 bound over the bins used; components: the bins
+    used and their L1 bound, over all instances, and the worst instance's ratio."""
+    ratios, bins_used, bound = [], 0, 0
     for (items, capacity), value in zip(inputs, values, strict=True):
-        bins = _listed(value, "bin indices", len(items))
-        if len(bins) != len(items):
-            raise ValueError(f"expected one bin per item ({len(items)}), got {len(bins)}")
-        loads: dict[int, int] = {}
-        for item, b in zip(items, bins, strict=True):
-            if type(b) is not int or not 0 <= b < len(items):
-                raise ValueError(f"a bin is an integer in [0, {len(items)}), got {b!r}")
-            loads[b] = loads.get(b, 0) + item
-            if loads[b] > capacity:
-                raise ValueError(f"bin {b} holds more than the capacity {capacity}")
+        loads = _loads(items, value)
+        over = [load - capacity for load in loads.values() if load > capacity]
+        if over:
+            raise Invalid(f"over-full bins: {len(over)} hold more than the capacity {capacity}",
+                          {"overfull_bins": float(len(over)), "largest_excess": float(max(over))})
+        bins_used += len(loads)
+        bound += l1_bound(items, capacity)
         ratios.append(l1_bound(items, capacity) / len(loads))
-    return sum(ratios) / len(ratios)
+    return Scored(sum(ratios) / len(ratios), {"bins": float(bins_used), "l1_bound": float(bound),
+                                              "worst_ratio": min(ratios)})
+
+
+def _loads(items: list[int], value: object) -> dict[int, int]:
+    """Each bin's load, from the bin of each item."""
+    bins = _listed(value, "bin indices", len(items))
+    if len(bins) != len(items):
+        raise ValueError(f"expected one bin per item ({len(items)}), got {len(bins)}")
+    loads: dict[int, int] = {}
+    for item, b in zip(items, bins, strict=True):
+        if type(b) is not int or not 0 <= b < len(items):
+            raise ValueError(f"a bin is an integer in [0, {len(items)}), got {b!r}")
+        loads[b] = loads.get(b, 0) + item
+    return loads
 
 
 def l1_bound(items: list[int], capacity: int) -> int:

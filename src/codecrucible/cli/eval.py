@@ -51,7 +51,9 @@ def eval_command(
                                "imports and top-level code), before the first test."),
     memory: str = typer.Option("1G", help="Memory limit per program, e.g. 512M or 2G."),
     all_tests: bool = typer.Option(False, "--all-tests", help="Run every test even after a "
-                                   "wrong answer, so tests_passed counts them all (slower)."),
+                                   "wrong answer, so tests_passed counts them all, and give "
+                                   "every program its full evaluation, past any cheap stage "
+                                   "(slower)."),
     dedupe: bool = typer.Option(True, "--dedupe/--no-dedupe", help="Run each distinct program "
                                 "of a task once and give its copies (the same text up to "
                                 "trailing whitespace and line endings) its verdict, marked "

@@ -8,6 +8,10 @@ Work that runs a reference solution goes to ``references``, a pool whose servers
 candidate: a problem judged by its benchmark's own checker (DS-1000) is judged there, from the
 results the candidate's run sent back (``checking.py``), and so is a reference's profile.
 
+A score problem that declares an evaluation cascade (``cascade.py``) runs each candidate on its
+cheap stages first, one job each, and on its full tests only once it passed them all; ``ran``
+counts the runs of each stage.
+
 Each distinct program of a task runs once per referee (``distinct.py``): a copy submitted
 later gets its original's verdicts, and ``shared_from`` names the original of each tagged copy.
 ``dedupe=False`` runs every copy (the way to see a flaky program's verdicts vary).
@@ -17,11 +21,12 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Hashable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from codecrucible.correctness import checking, scoring
+from codecrucible.correctness import cascade, checking, scoring
 from codecrucible.correctness.distinct import Distinct
 from codecrucible.correctness.expected import TaskTests, TimeLimits
 from codecrucible.records import Problem, Status, Verdict
@@ -86,15 +91,19 @@ class _Pending:
     task_id: str | None = None        # None: a raw job, whose result is the answer
     slot_code: str | None = None      # the code a checker judges (checked problems)
     scoring: scoring.Scoring | None = None
+    program: str = ""                 # the candidate's program, run once per cascade step
+    stage: int = 0                    # the cascade stage it is at; past the last: the full one
 
 
 class Referee:
     """Judges programs on calibrated tasks in the sandbox; see the module docstring.
 
-    ``fail_fast`` stops a run at its first wrong answer (``crucible eval --all-tests`` runs
-    every test instead); ``no_code`` is the reason given when an answer holds no code;
-    ``dedupe`` judges each distinct program once. ``executed`` counts the programs run,
-    ``shared`` those answered with an earlier copy's verdicts.
+    ``fail_fast`` stops a run at its first wrong answer, and a candidate at the first cascade
+    stage it fails (``crucible eval --all-tests`` runs every test of every candidate instead);
+    ``no_code`` is the reason given when an answer holds no code; ``dedupe`` judges each
+    distinct program once. ``executed`` counts the programs run,
+    ``shared`` those answered with an earlier copy's verdicts, ``ran`` the sandbox runs of
+    each cascade stage by its name (``"full"``: full evaluations of a problem with stages).
     """
 
     def __init__(self, problems: dict[str, Problem], tests: dict[str, TaskTests],
@@ -106,12 +115,15 @@ class Referee:
         self._originals: dict[int, tuple[Future, Hashable]] = {}
         self.shared_from: dict[Hashable, Hashable] = {}  # a tagged copy's tag -> its original's
         self.executed = self.shared = 0
+        self.ran: Counter[str] = Counter()
         self.references = references
         self.fail_fast, self.no_code = fail_fast, no_code
         self.templates = {task: job_template(problems[task], t, limits, memory_mb)
                           for task, t in tests.items() if not t.error}
         self.limits = {task: task_limits(problems[task], t, limits, memory_mb)
                        for task, t in tests.items() if not t.error}
+        self.stages = {task: cascade.stages(problems[task], limits, memory_mb)
+                       if fail_fast else [] for task, t in tests.items() if not t.error}
         self._inbox = Inbox()
         self._pending: dict[int, _Pending] = {}
         self._checker: checking.Checker | None = None
@@ -140,15 +152,31 @@ class Referee:
             program = problem.program(fields)
             if self._copy(task_id, slot, program, future, tag):
                 return future
-            pending = _Pending(future, task_id)
+            pending = _Pending(future, task_id, program=program)
             if checking.is_checked(problem):
                 pending.slot_code = slot
-            else:
-                pending.scoring = scoring.Scoring(tests, problem, fail_fast=self.fail_fast)
             with self._lock:
                 self.executed += 1
-            self._put(pending, jobs.candidate_job(task_id, self.templates[task_id], program))
+            self._start(pending)
         return future
+
+    def _start(self, pending: _Pending) -> None:
+        """Run a candidate's program on its next step: its task's next cascade stage, else
+        its full evaluation."""
+        task_id = pending.task_id
+        problem, stages = self.problems[task_id], self.stages[task_id]
+        if pending.stage < len(stages):
+            stage = stages[pending.stage]
+            step, template, tests = stage.name, stage.template, stage.tests
+        else:
+            step, template, tests = cascade.FULL, self.templates[task_id], self.tests[task_id]
+        if pending.slot_code is None:
+            pending.scoring = scoring.Scoring(tests, problem, fail_fast=self.fail_fast)
+        if stages:
+            with self._lock:
+                self.ran[step] += 1
+        name = task_id if step == cascade.FULL else f"{task_id} {step}"
+        self._put(pending, jobs.candidate_job(name, template, pending.program))
 
     def _copy(self, task_id: str, slot: str, program: str, future: Future, tag: Hashable
               ) -> bool:
@@ -219,12 +247,21 @@ class Referee:
             return
         problem, tests = self.problems[pending.task_id], self.tests[pending.task_id]
         limits = self.limits[pending.task_id]
+        stages = self.stages[pending.task_id]
         if pending.slot_code is not None:
             _chain(self._checks().verdicts(problem, tests, result, pending.slot_code, limits),
                    pending.future)
+        elif pending.stage < len(stages):
+            verdicts = cascade.decided(stages[pending.stage], problem, result, pending.scoring,
+                                       tests)
+            if verdicts is None:
+                pending.stage += 1
+                self._start(pending)
+            else:
+                pending.future.set_result(verdicts)
         else:
-            pending.future.set_result(scoring.verdicts(result, tests, problem, limits.cpu_s,
-                                                       pending.scoring))
+            verdicts = scoring.verdicts(result, tests, problem, limits.cpu_s, pending.scoring)
+            pending.future.set_result(cascade.finished(verdicts) if stages else verdicts)
 
     def _fail_waiting(self, err: BaseException) -> None:
         with self._lock:

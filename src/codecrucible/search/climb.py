@@ -4,10 +4,11 @@
 Each sample is one trial: one conversation. The first message is the task (the request
 ``single`` sends); every later message gives the model what its last program earned (its score,
 or the error it raised, or for a pass/fail problem the tests it passed and the first failing
-one) and the best fitness so far, and asks for a better program. A trial runs up to
-``budget.rounds`` rounds after the first answer, while its model calls and tokens last
-(``Budget.spent``, as in ``repair``); a pass/fail trial that passes everything stops there. K
-independent trials are the ``-n`` samples, their rounds batched in one model call.
+one; and the scorer's components, the numbers that explain a score or an invalid answer) and
+the best fitness so far, and asks for a better program. A trial runs up to ``budget.rounds``
+rounds after the first answer, while its model calls and tokens last (``Budget.spent``, as in
+``repair``); a pass/fail trial that passes everything stops there. K independent trials are
+the ``-n`` samples, their rounds batched in one model call.
 
 A program that repeats one the trial already wrote (``novelty.fingerprint``: the same syntax
 tree up to docstrings and renaming) is not run: its round counts as spent, it is stored
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codecrucible.records import Attempt, Candidate, Problem, Request
-from codecrucible.search.rounds import Trial, ask, fitness, produce, shown
+from codecrucible.search.rounds import Trial, ask, explained, fitness, produce, shown
 from codecrucible.strategies import Budget, Context, prompting, seed_for
 
 HISTORY = 2   # exchanges (program, feedback) kept in the conversation besides the task
@@ -91,6 +92,8 @@ def _feedback(problem: Problem, trial: _Trial, attempt: Attempt, repeat: int | N
         else:
             passed = "" if scored else f"The program passed {value:.0%} of the tests. "
             said = f"{passed}Running it failed:\n{prompting.feedback(failing)}"
+        if explained(attempt.verdicts):
+            said += f"\nMeasured: {explained(attempt.verdicts)}."
     if best is not None:
         said += f"\nThe best {unit} so far is {best:.6g}."
     return f"{said}\nWrite an improved program. {ask(problem)}"

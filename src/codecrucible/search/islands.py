@@ -6,12 +6,13 @@ descriptions.
 Each sample is one search with its own database of ``ISLANDS`` islands. Round r works on island
 r mod ``ISLANDS``: an empty island is seeded by the plain task; otherwise up to ``SHOW``
 parents are drawn from it, by rank (the fitter, the likelier), and the prompt shows them in
-increasing fitness, each with its fitness and its feedback (the error or failing test), and asks
-for a program better than all of them (a full rewrite: small models write poor diffs). Every
-``MIGRATE`` rounds each island's best program is copied to the next island (a ring); every
-``RESET`` rounds the weaker half of the islands are emptied and seeded with the best program of
-a random stronger one. Repeats are refused before they run, budgets are honoured and the best
-program is the final attempt, as in ``climb``. Draws use a seed per (task, sample, round).
+increasing fitness, each with its fitness, the scorer's components that explain it, and its
+feedback (the error or failing test), and asks for a program better than all of them (a full
+rewrite: small models write poor diffs). Every ``MIGRATE`` rounds each island's best program
+is copied to the next island (a ring); every ``RESET`` rounds the weaker half of the islands
+are emptied and seeded with the best program of a random stronger one. Repeats are refused
+before they run, budgets are honoured and the best program is the final attempt, as in
+``climb``. Draws use a seed per (task, sample, round).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codecrucible.records import Attempt, Candidate, Problem, Request
-from codecrucible.search.rounds import Trial, ask, fitness, produce, rank, shown
+from codecrucible.search.rounds import Trial, ask, explained, fitness, produce, rank, shown
 from codecrucible.strategies import Budget, Context, prompting, seed_for
 
 ISLANDS, SHOW, MIGRATE, RESET = 3, 3, 6, 12
@@ -110,6 +111,8 @@ def _outcome(attempt: Attempt, scored: bool) -> str:
     failing = next((v for v in attempt.verdicts.values() if not v.passed), None)
     head = f"Score: {value:.6g}." if scored and value is not None else \
         f"Tests passed: {value:.0%}." if value is not None else "Not a valid answer."
+    if explained(attempt.verdicts):
+        head += f" ({explained(attempt.verdicts)})"
     return head if failing is None else f"{head} Running it failed:\n{prompting.feedback(failing)}"
 
 

@@ -36,6 +36,16 @@ def fitness(verdicts: dict[str, Verdict], scored: bool) -> float | None:
     return sum(v.tests_passed for v in verdicts.values()) / total if total else 0.0
 
 
+def explained(verdicts: dict[str, Verdict]) -> str:
+    """The components the scorer gave, compactly ("sum_of_radii 2.54, circles 26"), suite by
+    suite where there are several; empty when it gave none."""
+    texts = {suite: ", ".join(f"{name} {value:.6g}" for name, value in v.components.items())
+             for suite, v in verdicts.items() if v.components}
+    if len(verdicts) == 1:
+        return "".join(texts.values())
+    return "; ".join(f"{suite}: {text}" for suite, text in texts.items())
+
+
 def rank(attempt: Attempt, scored: bool) -> tuple:
     """Orders attempts from worst to best: judged, valid, fitter, earlier."""
     value = fitness(attempt.verdicts, scored)

@@ -27,7 +27,8 @@ def attempt_score(verdicts: dict[str, Verdict]) -> float | None:
 
 def verdicts_json(verdicts: dict[str, Verdict]) -> str | None:
     """An attempt's verdicts per suite as JSON (status, tests, failure, output, wall and CPU
-    seconds, memory, score); None for an attempt that was not judged."""
+    seconds, memory, score, the scorer's components, the cascade stage that decided it); None
+    for an attempt that was not judged."""
     if not verdicts:
         return None
     return json.dumps({suite: asdict(v) | {"status": v.status.value}

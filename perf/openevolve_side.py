@@ -227,6 +227,13 @@ def side_table(results: list[dict], calls: int) -> list[str]:
     return lines
 
 
+def key_cell(row: dict) -> str:
+    """Only the key probe asks for the key; for the others the column does not apply."""
+    if "API_KEY" not in row["candidate"]:
+        return "-"
+    return "yes" if row["key_reached_candidate"] else "no"
+
+
 def hostile_table(rows: list[dict]) -> list[str]:
     lines = ["| candidate | system | verdict | seconds to verdict | processes left 3 s later "
              "| judge still busy | API key reached the candidate |",
@@ -234,7 +241,7 @@ def hostile_table(rows: list[dict]) -> list[str]:
     for r in rows:
         lines.append(f"| {r['candidate']} | {r['system']} | {r['verdict']} | {r['seconds']} | "
                      f"{r['left_running']} | {'yes' if r['judge_still_busy'] else 'no'} | "
-                     f"{'yes' if r['key_reached_candidate'] else 'no'} |")
+                     f"{key_cell(r)} |")
     return lines
 
 

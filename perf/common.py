@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PERF = ROOT / "perf"
 CRUCIBLE_DEFAULT = ROOT / ".venv" / "bin" / "crucible"
+VENVS = PERF / ".venvs"     # the peer tools' throwaway venvs (git-ignored)
+SYS_PYTHON = Path("/usr/bin/python3")
 
 LOG_LINES: list[str] = []
 
@@ -49,6 +52,32 @@ def host_line(script: str, extra: str = "") -> str:
             f"{platform.python_version()}{extra}")
 
 
+def ensure_venv(name: str, requirements: list[str]) -> Path:
+    """``perf/.venvs/NAME``, a throwaway venv from /usr/bin/python3 holding ``requirements``
+    (made once, remade when they change): its python."""
+    venv = VENVS / name
+    python = venv / "bin" / "python"
+    marker = venv / ".perf-installed"
+    wanted = "\n".join(requirements)
+    if python.exists() and marker.exists() and marker.read_text() == wanted:
+        say(f"venv {name}: present ({venv})")
+        return python
+    if venv.exists():
+        shutil.rmtree(venv)
+    say(f"venv {name}: creating from {SYS_PYTHON} and installing {' '.join(requirements)} ...")
+    started = time.perf_counter()
+    subprocess.run([str(SYS_PYTHON), "-m", "venv", str(venv)], check=True)
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         *requirements],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        sys.exit(f"pip install {' '.join(requirements)} failed in {venv}:\n{result.stdout[-4000:]}")
+    marker.write_text(wanted)
+    say(f"venv {name}: ready in {time.perf_counter() - started:.0f} s")
+    return python
+
+
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
     """The ``--data-dir`` option every script takes: the offline benchmark data."""
     parser.add_argument("--data-dir", type=Path,
@@ -61,7 +90,8 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 def run_process(argv: list[str], env: dict, cwd: Path, log: Path, timeout: int
                 ) -> tuple[int | str, float]:
     """Run ``argv`` in its own session with its output in ``log``: (exit code or "timeout",
-    wall seconds). On timeout the whole session is killed: the process and what it started."""
+    wall seconds). On timeout or Ctrl-C the whole session is killed: the process and what it
+    started."""
     with open(log, "w") as handle:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=handle,
@@ -72,6 +102,10 @@ def run_process(argv: list[str], env: dict, cwd: Path, log: Path, timeout: int
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             rc = "timeout"
+        except BaseException:  # Ctrl-C never reaches its own session: end it here
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
         return rc, time.perf_counter() - started
 
 

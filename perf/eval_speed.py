@@ -57,6 +57,7 @@ from common import (
     PERF,
     ROOT,
     add_data_dir,
+    ensure_venv,
     host_line,
     log_tail,
     run_process,
@@ -66,8 +67,6 @@ from common import (
     write_log,
 )
 
-VENVS = PERF / ".venvs"
-SYS_PYTHON = Path("/usr/bin/python3")
 CRUCIBLE = CRUCIBLE_DEFAULT  # --crucible overrides it
 MAKE_SAMPLES = ROOT / "examples" / "make_samples.py"
 
@@ -101,30 +100,6 @@ def base_env(home: Path, path_dirs: list[Path]) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-
-
-def ensure_venv(name: str, requirements: list[str]) -> Path:
-    venv = VENVS / name
-    python = venv / "bin" / "python"
-    marker = venv / ".eval_speed-installed"
-    wanted = "\n".join(requirements)
-    if python.exists() and marker.exists() and marker.read_text() == wanted:
-        say(f"venv {name}: present ({venv})")
-        return python
-    if venv.exists():
-        shutil.rmtree(venv)
-    say(f"venv {name}: creating from {SYS_PYTHON} and installing {' '.join(requirements)} ...")
-    started = time.perf_counter()
-    subprocess.run([str(SYS_PYTHON), "-m", "venv", str(venv)], check=True)
-    result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         *requirements],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0:
-        sys.exit(f"pip install {' '.join(requirements)} failed in {venv}:\n{result.stdout[-4000:]}")
-    marker.write_text(wanted)
-    say(f"venv {name}: ready in {time.perf_counter() - started:.0f} s")
-    return python
 
 
 def site_packages(python: Path) -> Path:

@@ -91,7 +91,10 @@ def model_table(report: RunSummary) -> Table:
     table = Table(title=f"per model — run {report.run_id}")
     for column in ("model", "calls", "timeouts", "tokens in", "tokens out", "programs ran",
                    "samples", "passed", "best score"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+        if column == "model":  # a spec is one long word: folded, never cut short
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, justify="right")
     for spec, m in (report.models or {}).items():
         table.add_row(escape(spec), str(m.calls), str(m.timeouts), f"{m.tokens_in:,}",
                       f"{m.tokens_out:,}", str(m.programs_ran), str(m.candidates),

@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 
 def run(
     model: list[str] = typer.Option(["embedded:qwen2.5-coder-0.5b"], "-m", "--model",
-                                    help=MODEL_HELP + " Repeat for several models in one run: "
-                                    "sample k goes to model k mod M, so -n M gives each model "
-                                    "one sample (one search trial)."),
+                                    metavar="SPEC", help=MODEL_HELP + " Repeat for several "
+                                    "models in one run: sample k goes to model k mod M, so "
+                                    "-n M gives each model one sample (one search trial)."),
     benchmark: str = typer.Option("humaneval", "-b", "--benchmark",
                                   help="Benchmark name (see 'crucible benchmarks')."),
     strategy: str = typer.Option("single", "-s", "--strategy",

@@ -11,6 +11,7 @@ from support import STORE_VERSION_1
 
 from codecrucible.records import Status, Verdict
 from codecrucible.store import SCHEMA_VERSION, Store, StoreError
+from codecrucible.store.schema import MIGRATIONS
 
 
 def _user_version(path) -> int:
@@ -20,7 +21,7 @@ def _user_version(path) -> int:
 
 def test_a_new_store_carries_the_current_version(tmp_path):
     store = Store(tmp_path / "new.db")
-    assert store.version() == SCHEMA_VERSION == 4
+    assert store.version() == SCHEMA_VERSION == 5
     store.close()
     assert _user_version(tmp_path / "new.db") == SCHEMA_VERSION
     Store(tmp_path / "new.db").close()  # reopening changes nothing
@@ -73,16 +74,23 @@ def test_a_store_from_a_newer_codecrucible_is_refused_untouched(tmp_path):
     assert "score" not in columns and tables == {"runs", "verdicts"}
 
 
-def test_a_version_2_store_gets_attempt_scores_and_keeps_its_attempts(tmp_path):
-    path = tmp_path / "v2.db"
+def _attempts_as_of(path, version: int) -> None:
+    """A store whose attempts table is as ``version`` made it (the later steps' columns
+    dropped), holding one attempt."""
     Store(path).close()
-    with sqlite3.connect(path) as conn:  # attempts as version 2 made them: no score
+    with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO attempts (run_id, task_id, sample, round, request, raw, code,"
                      " status, tokens_in, tokens_out, latency_s, cached) VALUES ('r', 'T/0', 0,"
                      " 0, '{}', 'raw', 'code', 'passed', 1, 2, 0.5, 0)")
-        conn.execute("ALTER TABLE attempts DROP COLUMN score")
-        conn.execute("ALTER TABLE attempts DROP COLUMN verdicts")
-        conn.execute("PRAGMA user_version = 2")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for column in MIGRATIONS[step].get("attempts", {}):
+                conn.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
+        conn.execute(f"PRAGMA user_version = {version}")
+
+
+def test_a_version_2_store_gets_attempt_scores_and_keeps_its_attempts(tmp_path):
+    path = tmp_path / "v2.db"
+    _attempts_as_of(path, 2)  # no score, no verdicts, no model
     store = Store(path)
     assert store.version() == SCHEMA_VERSION
     [row] = store.db.execute("SELECT raw, tokens_out, score, verdicts FROM attempts").fetchall()
@@ -107,4 +115,30 @@ def test_every_attempt_keeps_its_score_and_verdicts(tmp_path):
     assert (base["status"], base["wall_s"], base["score"]) == ("passed", 0.25, 2.5)
     assert (base["components"], base["stage"]) == ({"sum_of_radii": 2.5}, "full")
     assert rows[1][3] is None
+    store.close()
+
+
+def test_a_version_4_store_gets_the_model_of_each_attempt(tmp_path):
+    from codecrucible.records import Attempt, Candidate, Completion, Request
+    path = tmp_path / "v4.db"
+    _attempts_as_of(path, 4)  # no model
+    store = Store(path)
+    assert store.version() == SCHEMA_VERSION == 5
+    [row] = store.db.execute("SELECT raw, tokens_out, model FROM attempts").fetchall()
+    assert tuple(row) == ("raw", 2, None)
+    assert store.by_model("r") == {}  # attempts made before models were recorded
+    # and new attempts say who wrote them
+    run_id = store.create_run("run", "humaneval", "k", {}, {})
+    verdict = {"base": Verdict(Status.PASSED, 1, 1)}
+    store.add_candidates(run_id, [
+        Candidate("T/0", s, [Attempt(0, Request(prompt="p", trial=s),
+                                     Completion("raw", 1, 2, 0.5, model=m), "code", verdict)])
+        for s, m in ((0, "embedded:a"), (1, "gguf:/b.gguf"), (2, "embedded:a"))])
+    assert [tuple(r) for r in store.db.execute(
+        "SELECT sample, model FROM attempts WHERE run_id = ? ORDER BY sample", (run_id,))] == \
+        [(0, "embedded:a"), (1, "gguf:/b.gguf"), (2, "embedded:a")]
+    shares = store.by_model(run_id)
+    assert {m: (s["calls"], s["candidates"], s["passed"]) for m, s in shares.items()} == \
+        {"embedded:a": (2, 2, 2), "gguf:/b.gguf": (1, 1, 1)}
+    assert [a["model"] for a in store.attempts(run_id)[("T/0", 1)]] == ["gguf:/b.gguf"]
     store.close()

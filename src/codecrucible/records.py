@@ -154,6 +154,9 @@ class Request:
 
     ``prefill`` starts the assistant's answer (a chat model then continues it); backends whose
     API cannot prefill ignore it, which the prompt texts tolerate. ``temperature == 0`` is greedy.
+    ``trial`` is the sample (one trial of a search) the request belongs to: with several models
+    in a run it picks the one that answers (``models.ensemble``); it is not part of the
+    question, so the response cache ignores it.
     """
 
     prompt: str | None = None
@@ -164,6 +167,7 @@ class Request:
     top_p: float = 0.95
     seed: int = 0
     stop: tuple[str, ...] = ()
+    trial: int | None = None
 
     def __post_init__(self):
         if (self.prompt is None) == (self.messages is None):
@@ -177,6 +181,7 @@ class Request:
         """The response-cache key: the model's identity and the whole request, seed included.
         Greedy decoding ignores the seed, so it does not split the cache."""
         fields = asdict(self)
+        del fields["trial"]  # who answers is the identity's business, not the request's
         if self.temperature == 0:
             fields["seed"] = None
         blob = json.dumps([model_identity, fields], sort_keys=True, ensure_ascii=False)
@@ -192,8 +197,15 @@ class Completion:
     tokens_in: int
     tokens_out: int
     latency_s: float
-    finish_reason: str = "stop"       # "stop" or "length"
+    finish_reason: str = "stop"       # "stop", "length", or "timeout" (the call's time ran out)
     cached: bool = False              # served by the response cache: no model time spent
+    model: str | None = None          # the spec of the model that wrote it
+
+    @property
+    def timed_out(self) -> bool:
+        """Ended by the call's wall-clock bound (``ModelOptions.call_timeout_s``): the text is
+        what came before it (llama.cpp) or empty (a server)."""
+        return self.finish_reason == "timeout"
 
     def as_cached(self) -> Completion:
         return replace(self, cached=True)

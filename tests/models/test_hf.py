@@ -160,3 +160,14 @@ def test_a_prompt_longer_than_the_context_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="exceeds the model's context of 32"):
         small.generate([Request(prompt="def add(a, b):\n    return a + b\n" * 4,
                                 max_tokens=8)])
+
+
+def test_a_call_ends_at_its_time_bound(checkpoint):
+    bounded = open_model(f"hf:{checkpoint}", ModelOptions(threads=2, call_timeout_s=0.01),
+                         cache=False)
+    try:
+        [done] = bounded.generate([Request(prompt="def add(a, b):", max_tokens=1000)])
+    finally:
+        bounded.close()
+    assert done.finish_reason == "timeout" and done.tokens_out < 1000
+    assert bounded.meter.timeouts == 1

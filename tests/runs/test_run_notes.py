@@ -29,7 +29,7 @@ def stand_in(monkeypatch, spread_benchmark):
     model = SimpleNamespace(meter=Meter(), serial=False, prefills=False, concurrency=1,
                             identity="stand-in", close=lambda: None,
                             describe=lambda: {"concurrency": 1})
-    monkeypatch.setattr(from_model, "open_model", lambda spec, options: model)
+    monkeypatch.setattr(from_model, "open_models", lambda specs, options: model)
     monkeypatch.setattr(from_model.strategies, "get", lambda name: strategy)
     return spread_benchmark
 

@@ -62,6 +62,9 @@ def report(
         out.print(tables.run_list(reports))
         return
     out.print(tables.comparison(reports))
+    for report in reports:
+        if report.models:  # a run of several models: each one's share
+            out.print(tables.model_table(report))
     for path in (csv_path, jsonl_path):
         if path is not None:
             rows = [dict(row, benchmark=r.benchmark,

@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 
 def run(
-    model: str = typer.Option("embedded:qwen2.5-coder-0.5b", "-m", "--model", help=MODEL_HELP),
+    model: list[str] = typer.Option(["embedded:qwen2.5-coder-0.5b"], "-m", "--model",
+                                    metavar="SPEC", help=MODEL_HELP + " Repeat for several "
+                                    "models in one run: sample k goes to model k mod M, so "
+                                    "-n M gives each model one sample (one search trial)."),
     benchmark: str = typer.Option("humaneval", "-b", "--benchmark",
                                   help="Benchmark name (see 'crucible benchmarks')."),
     strategy: str = typer.Option("single", "-s", "--strategy",
@@ -66,7 +69,12 @@ def run(
     prompt_style: str = typer.Option("auto", "--prompt-style", help="auto, chat (instruct "
                                      "models) or completion (base models)."),
     request_timeout: float = typer.Option(600.0, "--request-timeout", help="Seconds per "
-                                          "request to a server."),
+                                          "try of a request to a server."),
+    call_timeout: float = typer.Option(300.0, "--call-timeout", metavar="SECONDS",
+                                       help="Hard bound on each model call, retries "
+                                       "included: a call that reaches it ends as a "
+                                       "'timeout' answer (llama.cpp keeps the text so far), "
+                                       "which is not cached, and the run goes on."),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N problems."),
     task: list[str] = typer.Option([], "--task", help="Only this task id or pattern "
                                    "(repeatable), e.g. HumanEval/0 or 'MTPB/*/0'."),
@@ -98,6 +106,11 @@ def run(
 
       crucible run -m openai:http://127.0.0.1:8000/v1#qwen -b mbpp+ --concurrency 8
 
+      crucible run -m embedded:qwen2.5-coder-0.5b -m embedded:qwen2.5-coder-1.5b -n 2 -t 0
+      (best of two models, one greedy sample each, in one run)
+
+      crucible run -m openai:http://127.0.0.1:8000/v1#qwen --call-timeout 120
+
       crucible run -b mtpb -s multiturn     (turn by turn, as in the CodeGen paper)
 
       crucible run -b discovery -s evolve --rounds 10 -n 4 -t 0.8   (program search)
@@ -116,12 +129,15 @@ def run(
         fail(f"--prompt-style {prompt_style!r}: expected auto, chat or completion")
     if strategy in ("repair", "evolve", "evolve-islands") and rounds is None:
         rounds = 3
+    if call_timeout <= 0:
+        fail(f"--call-timeout {call_timeout:g}: expected a positive number of seconds")
     config = runs.RunConfig(
-        model=model, benchmark=benchmark, strategy=strategy,
+        model=model[0], models=tuple(model) if len(model) > 1 else (), benchmark=benchmark,
+        strategy=strategy,
         sampling=Sampling(samples, temperature, top_p, max_tokens, seed),
         budget=Budget(rounds or 0),
         model_options=ModelOptions(context, threads, concurrency, request_timeout,
-                                   prompt_style=prompt_style),
+                                   prompt_style=prompt_style, call_timeout_s=call_timeout),
         memory_mb=megabytes(memory), tasks=tuple(task), limit=limit,
         libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()),
         judges=_judges(judges), dedupe=dedupe)
@@ -224,7 +240,8 @@ def _judges(text: str) -> tuple[str, ...]:
 def _print_usage(usage: Usage, wall_s: float, meter: dict) -> None:
     from codecrucible.models.cache import tokens_per_second
     rate = tokens_per_second(meter)
-    out.print(f"model calls {usage.calls} ({usage.cache_hits} from the cache), tokens in "
+    timeouts = f", {usage.timeouts} timed out" if usage.timeouts else ""
+    out.print(f"model calls {usage.calls} ({usage.cache_hits} from the cache{timeouts}), tokens in "
               f"{usage.tokens_in:,}, out {usage.tokens_out:,}; this session: model time "
               f"{meter['model_s']:.1f} s, {rate:.1f} tokens/s, wall {wall_s:.1f} s",
               highlight=False, soft_wrap=True)

@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 from codecrucible.records import Completion, Request
 from codecrucible.registry import Registry
 
+CALL_TIMEOUT_S = 300.0  # the default bound on one call's wall-clock time
+
 
 class ModelError(RuntimeError):
     """A model that cannot be loaded or reached, named with what is wrong."""
@@ -67,7 +69,13 @@ class Model(Protocol):
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """Backend settings a user can set on the command line; each backend reads what it uses."""
+    """Backend settings a user can set on the command line; each backend reads what it uses.
+
+    ``call_timeout_s`` bounds every request's wall-clock time, retries included: a call that
+    reaches it ends as a completion with ``finish_reason="timeout"`` (llama.cpp keeps the text
+    written so far, a server's is empty), which is never cached, so one stalled call costs its
+    round and nothing more. ``timeout_s`` bounds each try of a request to a server.
+    """
 
     context: int = 4096
     threads: int | None = None
@@ -75,6 +83,7 @@ class ModelOptions:
     timeout_s: float = 600.0
     retries: int = 5
     prompt_style: str = "auto"      # "auto", "chat" or "completion"
+    call_timeout_s: float = CALL_TIMEOUT_S
 
 
 Factory = Callable[[str, ModelOptions], Model]

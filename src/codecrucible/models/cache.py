@@ -2,7 +2,9 @@
 
 Keyed by the model's identity (a file's sha256, or server + model name) and the whole request,
 seed included, so a rerun, a resumed run or a second benchmark with the same prompts (HumanEval
-and HumanEval+) costs no model time. Hits are marked as such; the meter counts both.
+and HumanEval+) costs no model time. Hits are marked as such; the meter counts both. A call that
+ran out of time (``finish_reason="timeout"``) is counted but never stored: a resumed run asks
+again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codecrucible.models.base import Completion, Model, Request
@@ -65,9 +67,11 @@ class Meter:
     tokens_out: int = 0
     model_s: float = 0.0       # time the model spent on calls that were not cache hits
     tokens_generated: int = 0  # tokens out of those calls: the model's speed is this / model_s
+    timeouts: int = 0          # calls ended by their wall-clock bound
 
     def add(self, completion: Completion) -> None:
         self.calls += 1
+        self.timeouts += completion.timed_out
         self.tokens_in += completion.tokens_in
         self.tokens_out += completion.tokens_out
         if completion.cached:
@@ -106,6 +110,7 @@ class CachedModel:
         return getattr(self.model, name)
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
+        """Completions for ``requests``, each marked with the spec of the model that wrote it."""
         keys = [r.key(self.model.identity) for r in requests]
         found = [self.cache.get(k) if self.cache else None for k in keys]
         missing = [i for i, hit in enumerate(found) if hit is None]
@@ -118,6 +123,7 @@ class CachedModel:
             fresh = self._fresh([requests[i] for i in missing], [keys[i] for i in missing])
             for i, completion in zip(missing, fresh, strict=True):
                 found[i] = completion
+        found = [replace(c, model=self.model.spec) for c in found]
         with self._lock:
             for completion in found:
                 self.meter.add(completion)
@@ -127,7 +133,8 @@ class CachedModel:
         completions = self.model.generate(requests)
         if self.cache:
             for key, completion in zip(keys, completions, strict=True):
-                self.cache.put(key, self.model.identity, completion)
+                if not completion.timed_out:
+                    self.cache.put(key, self.model.identity, completion)
         return completions
 
     def close(self) -> None:

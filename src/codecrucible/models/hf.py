@@ -71,6 +71,7 @@ class HFModel:
         self.sha256 = checkpoint_sha256(files)
         self.identity = f"hf:{self.sha256}"
         self.threads = options.threads or os.cpu_count() or 1
+        self.call_timeout_s = options.call_timeout_s
         torch.set_num_threads(self.threads)
         self._torch = torch
         try:
@@ -139,8 +140,10 @@ class HFModel:
         completion, stopped = _cut(full, request.stop)
         ended = bool(new) and new[-1] in _ids(config.eos_token_id)
         length = not stopped and not ended and len(new) >= request.max_tokens
+        # transformers' own time limit (``max_time``, checked after every token) ended it.
+        late = not stopped and not ended and not length and latency >= self.call_timeout_s
         return Completion(completion, prompt_len, len(new), latency,
-                          "length" if length else "stop")
+                          "length" if length else "timeout" if late else "stop")
 
     def _config(self, request: Request):
         """The checkpoint's generation config (its EOS tokens), with our decoding settings: plain
@@ -148,7 +151,8 @@ class HFModel:
         (top_k, repetition penalty) the checkpoint ships."""
         config = copy.deepcopy(self.model.generation_config)
         sample = request.temperature > 0
-        config.update(max_new_tokens=request.max_tokens, max_length=None, min_new_tokens=None,
+        config.update(max_new_tokens=request.max_tokens, max_time=self.call_timeout_s,
+                      max_length=None, min_new_tokens=None,
                       num_beams=1, do_sample=sample, repetition_penalty=1.0, top_k=None,
                       temperature=request.temperature if sample else None,
                       top_p=request.top_p if sample else None)

@@ -179,6 +179,7 @@ class LlamaModel:
         self.chat = chat if chat is not None else (
             wants_chat if wants_chat is not None else bool(self.template))
         self.context = options.context
+        self.call_timeout_s = options.call_timeout_s
         self._prompt: list[int] = []   # the prompt whose tokens the context holds
         # Held across a batch: another thread's prompt in between would evict the shared
         # prompt's processed tokens (``CachedModel`` holds a serial backend's batch together).
@@ -229,20 +230,51 @@ class LlamaModel:
             self.llm.reset()
             self.llm.eval(tokens[:-1])
             self._prompt = tokens
+        deadline = _Deadline(self.llm, start + self.call_timeout_s)
         out = self.llm.create_completion(
             tokens, max_tokens=request.max_tokens, temperature=request.temperature,
             top_p=request.top_p, top_k=0, min_p=0.0, repeat_penalty=1.0, seed=request.seed,
-            stop=list(request.stop) or None)
+            stop=list(request.stop) or None, stopping_criteria=deadline)
         latency = time.perf_counter() - start
         choice, usage = out["choices"][0], out["usage"]
         return Completion(choice["text"], usage["prompt_tokens"], usage["completion_tokens"],
-                          latency, choice.get("finish_reason") or "stop")
+                          latency, "timeout" if deadline.reached
+                          else choice.get("finish_reason") or "stop")
 
     def close(self) -> None:
         llm, self.llm = self.llm, None
         if llm is not None:
             self._worker.submit(llm.close).result()
         self._worker.shutdown()
+
+
+class _Deadline:
+    """llama-cpp-python's stopping criterion for a call's wall-clock bound, asked after every
+    sampled token: once the deadline has passed, generation ends before that token is kept, so
+    a call ends by its deadline plus one token, keeping the text written so far.
+
+    Prompt processing is one llama.cpp call and cannot be interrupted: a long new prompt can
+    overrun the deadline by its own processing time (bounded by the context size); the first
+    token after it then ends the call.
+
+    llama-cpp-python also asks the criterion once more after generation, and a "yes" there
+    rewrites the finish reason and the text (dropping a stop sequence's cut). That last
+    question is told apart by the context's token count: no token was evaluated since the
+    previous question. It gets the answer generation got, so a call that ended by itself
+    just before its deadline is left as it ended.
+    """
+
+    def __init__(self, llm, deadline: float):
+        self.llm, self.deadline = llm, deadline
+        self.reached = False
+        self._tokens = -1   # the context's token count at the previous question
+
+    def __call__(self, input_ids, logits) -> bool:
+        tokens = self.llm.n_tokens
+        if tokens != self._tokens:  # a question during generation
+            self._tokens = tokens
+            self.reached = self.reached or time.perf_counter() >= self.deadline
+        return self.reached
 
 
 def open_embedded(rest: str, options: ModelOptions) -> LlamaModel:

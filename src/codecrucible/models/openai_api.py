@@ -2,7 +2,16 @@
 
 Chat requests go to ``/chat/completions``, plain prompts to ``/completions``. A call sends its
 requests concurrently (at most ``options.concurrency`` in flight) and retries rate limits,
-server errors, lost connections and timeouts with exponential backoff. The API key is read from
+server errors, lost connections and timeouts with exponential backoff.
+
+Each request has a hard wall-clock bound, ``options.call_timeout_s``, counted from when it gets
+its slot, tries and backoff included. A server that holds the request past it (accepted, never
+answered) costs one completion with ``finish_reason="timeout"`` and empty text, not the run.
+A server that cannot be reached, refuses the request or keeps failing raises ``ModelError``
+after its retries, as before: that is a configuration error or a broken server, not a stall
+(a refused connection to a local server is said at open, with no retries at all). When every
+try ran into ``options.timeout_s`` (``--request-timeout``) before the call's bound, the
+retries end in ``ModelError`` too. The API key is read from
 the environment only (``CRUCIBLE_OPENAI_API_KEY``, then ``OPENAI_API_KEY``), so it never appears
 in a spec, a run record, the response cache's identity or an error message.
 """
@@ -54,6 +63,7 @@ class OpenAIModel:
         self.chat = options.prompt_style != "completion"
         self.concurrency = max(1, options.concurrency)
         self.timeout_s = options.timeout_s
+        self.call_timeout_s = options.call_timeout_s
         self.retries = max(0, options.retries)
         self.backoff_s = BACKOFF_S if backoff_s is None else backoff_s  # read late: tests set it
 
@@ -84,24 +94,36 @@ class OpenAIModel:
     async def _one(self, client, slots: asyncio.Semaphore, request: Request) -> Completion:
         openai = self._openai
         async with slots:  # held through backoff, so a struggling server gets fewer requests
-            for attempt in range(self.retries + 1):
-                start = time.perf_counter()
-                try:
-                    response = await self._send(client, request)
-                    latency = time.perf_counter() - start
+            start = time.perf_counter()
+            deadline = start + self.call_timeout_s
+            tries, last = 0, None
+            while True:
+                left = deadline - time.perf_counter()
+                if left <= 0:
                     break
+                tries += 1
+                try:
+                    response = await asyncio.wait_for(self._send(client, request), left)
+                    return self._completion(request, response, time.perf_counter() - start)
                 except openai.APIStatusError as err:
                     if err.status_code not in RETRY_STATUS and err.status_code < 500:
                         raise ModelError(f"{self.spec}: the server refused the request "
                                          f"({_one_line(str(err))})") from None
                     last = err
-                except openai.APIConnectionError as err:  # timeouts included
+                except openai.APIConnectionError as err:  # timeouts of a try included
                     last = err
-                if attempt < self.retries:
-                    await asyncio.sleep(self._delay(attempt, last))
-            else:
-                raise ModelError(self._failure(last)) from None
-        return self._completion(request, response, latency)
+                except asyncio.TimeoutError:  # the call's deadline, reached during a try
+                    break
+                if tries > self.retries:
+                    raise ModelError(self._failure(last, tries)) from None
+                await asyncio.sleep(min(self._delay(tries - 1, last),
+                                        max(0.0, deadline - time.perf_counter())))
+            if last is None or isinstance(last, openai.APITimeoutError):
+                # No answer in time: the call is spent, as a stalled call must not hold the run.
+                return Completion("", 0, 0, time.perf_counter() - start, "timeout")
+            # The deadline came during the backoff after a refusal or a lost connection: the
+            # server is failing, not slow, and that is said as before.
+            raise ModelError(self._failure(last, tries)) from None
 
     async def _send(self, client, request: Request):
         sampling = {"model": self.model, "max_tokens": request.max_tokens,
@@ -137,8 +159,8 @@ class OpenAIModel:
                 pass
         return min(delay, MAX_BACKOFF_S)
 
-    def _failure(self, err: Exception) -> str:
-        tries = f"after {self.retries + 1} {'try' if self.retries == 0 else 'tries'}"
+    def _failure(self, err: Exception, count: int) -> str:
+        tries = f"after {count} {'try' if count == 1 else 'tries'}"
         if isinstance(err, self._openai.APITimeoutError):
             return f"{self.spec}: no answer within the {self.timeout_s:g} s timeout {tries}"
         if isinstance(err, self._openai.APIConnectionError):

@@ -116,6 +116,27 @@ class Usage(_Record):
     model_s: float                  # model seconds, cached answers excluded
     cache_hits: int                 # calls answered from the response cache
     no_code_attempts: int           # answers in which no code was found
+    timeouts: int = 0               # calls ended by the call's wall-clock bound
+
+
+@dataclass
+class ModelResult(_Record):
+    """One model of a run of several (``-m A -m B``): what it was asked and what its trials
+    (the samples routed to it) achieved, so the best of the models and each alone read from
+    one run."""
+
+    calls: int                      # its attempts, cached ones included
+    tokens_in: int
+    tokens_out: int
+    timeouts: int                   # calls ended by the call's wall-clock bound
+    programs_ran: int               # attempts whose program was judged
+    candidates: int                 # samples it wrote
+    passed: int                     # of those, the ones that passed every suite
+    best_score: float | None = optional()   # the best score of its programs (score problems)
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.candidates if self.candidates else 0.0
 
 
 # The totals a cost summary may hold, each with its mean per solved problem.
@@ -210,6 +231,7 @@ class RunSummary(_Record):
     usage: Usage | None = optional()            # kind "run" only
     cost: CostSummary | None = optional()       # kind "run" only
     judges: JudgeSummary | None = optional()    # when any judge beyond correctness ran
+    models: dict[str, ModelResult] | None = optional()  # spec -> its share; several models
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary: ``schema`` first, times as ISO 8601 in UTC (``iso_time``), which
@@ -237,6 +259,9 @@ def summarize(store: Store, run_id: str, ks: tuple[int, ...] | None = None) -> R
         rows, prices_error = candidate_rows(store, run)
         summary.cost = CostSummary.from_totals(
             cost.per_solved(rows), environment.get("energy", "not measured"), prices_error)
+        by_model = store.by_model(run_id)
+        if len(by_model) > 1:
+            summary.models = {spec: ModelResult(**row) for spec, row in by_model.items()}
     scores = store.scores(run_id)
     if scores:
         summary.judges = judge_summary(scores, store.passed_samples(run_id))
@@ -408,10 +433,15 @@ def run_name(config: dict, benchmark: str) -> str:
     if "model" not in config:
         source = Path(str(config.get("samples", "samples file"))).name
         return f"{source} · eval · {benchmark}"
-    model = str(config["model"])
-    model = model.rpartition("#")[2] if "#" in model else model.partition(":")[2] or model
-    model = model.rstrip("/").rpartition("/")[2].removesuffix(".gguf")
+    model = " + ".join(model_name(spec) for spec in config.get("models") or [config["model"]])
     return f"{model} · {config.get('strategy', 'single')} · {benchmark}"
+
+
+def model_name(spec: str) -> str:
+    """A model's name for people: its spec without the backend or the path."""
+    model = str(spec)
+    model = model.rpartition("#")[2] if "#" in model else model.partition(":")[2] or model
+    return model.rstrip("/").rpartition("/")[2].removesuffix(".gguf")
 
 
 def run_names(reports: list[RunSummary]) -> dict[str, str]:

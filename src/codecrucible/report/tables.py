@@ -78,9 +78,29 @@ def summary_tables(report: RunSummary, per_problem: bool) -> list[Table]:
     tables = [table, *_group_tables(suites, ks), _status_table(suites)]
     if report.judges:
         tables.append(judge_table(report.judges))
+    if report.models:
+        tables.append(model_table(report))
     if per_problem:
         tables.append(_problem_table(suites))
     return tables
+
+
+def model_table(report: RunSummary) -> Table:
+    """A run of several models, per model: what it was asked and what its samples achieved;
+    the suites' table above is the best of them together."""
+    table = Table(title=f"per model — run {report.run_id}")
+    for column in ("model", "calls", "timeouts", "tokens in", "tokens out", "programs ran",
+                   "samples", "passed", "best score"):
+        if column == "model":  # a spec is one long word: folded, never cut short
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, justify="right")
+    for spec, m in (report.models or {}).items():
+        table.add_row(escape(spec), str(m.calls), str(m.timeouts), f"{m.tokens_in:,}",
+                      f"{m.tokens_out:,}", str(m.programs_ran), str(m.candidates),
+                      f"{m.passed} ({100 * m.pass_rate:.1f}%)",
+                      "-" if m.best_score is None else f"{m.best_score:.6g}")
+    return table
 
 
 def judge_table(judges: JudgeSummary) -> Table:

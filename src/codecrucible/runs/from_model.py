@@ -25,7 +25,7 @@ from codecrucible.correctness import calibrate
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.judges import Program, Setting, cost
-from codecrucible.models import DEFAULT_MODEL, ModelOptions, open_model
+from codecrucible.models import CALL_TIMEOUT_S, DEFAULT_MODEL, ModelOptions, open_models
 from codecrucible.records import Attempt, Candidate, Problem
 from codecrucible.runs.fingerprint import fingerprint
 from codecrucible.runs.journal import StoreJournal
@@ -48,6 +48,9 @@ class RunInterrupted(KeyboardInterrupt):
 
 @dataclass(frozen=True)
 class RunConfig:
+    """What a run is. ``model`` is its model; a run of several (``-m A -m B``) names them all
+    in ``models``, the first also in ``model``, and trial k goes to model k mod M."""
+
     model: str = DEFAULT_MODEL
     benchmark: str = "humaneval"
     strategy: str = "single"
@@ -61,6 +64,12 @@ class RunConfig:
     libraries: tuple[str, ...] = ()  # DS-1000: only these libraries' problems; empty means all
     judges: tuple[str, ...] = ()    # judges beyond correctness, on every final candidate
     dedupe: bool = True             # a task's identical programs are run once, their verdict shared
+    models: tuple[str, ...] = ()    # several models (two or more); empty for one, ``model``
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The run's models: ``models``, or ``model`` alone."""
+        return self.models or (self.model,)
 
     def check(self) -> None:
         if self.sampling.n < 1:
@@ -68,9 +77,11 @@ class RunConfig:
         if self.limit is not None and self.limit < 1:
             raise RunError(f"--limit must be at least 1 (got {self.limit}); leave it out to "
                            "run every problem")
-        if self.sampling.temperature == 0 and self.sampling.n > 1:
+        if self.sampling.temperature == 0 and self.sampling.n > len(self.members):
+            alone = "of a model " if len(self.members) > 1 else ""
             raise RunError(f"temperature 0 is greedy decoding: all {self.sampling.n} samples "
-                           "would be identical; use -n 1, or a temperature above 0")
+                           f"{alone}would be identical; use -n {len(self.members)}, or a "
+                           "temperature above 0")
         if self.strategy not in strategies.names():
             raise RunError(f"unknown strategy {self.strategy!r} "
                            f"(known: {', '.join(strategies.names())})")
@@ -81,8 +92,13 @@ class RunConfig:
 
     def key(self) -> str:
         fields = asdict(self)
-        if fields["dedupe"]:  # the default: runs made before the option keep their key
+        # Defaults of options added later are left out: runs made before them keep their key.
+        if fields["dedupe"]:
             del fields["dedupe"]
+        if not fields["models"]:
+            del fields["models"]
+        if fields["model_options"]["call_timeout_s"] == CALL_TIMEOUT_S:
+            del fields["model_options"]["call_timeout_s"]
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
     @classmethod
@@ -93,7 +109,8 @@ class RunConfig:
                               "limits": TimeLimits(**data["limits"]),
                               "tasks": tuple(data["tasks"]),
                               "libraries": tuple(data.get("libraries", ())),
-                              "judges": tuple(data.get("judges", ()))}))
+                              "judges": tuple(data.get("judges", ())),
+                              "models": tuple(data.get("models", ()))}))
 
 
 @dataclass
@@ -137,7 +154,7 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
         raise RunError(f"nothing to run: all {len(skipped)} selected problems need modules "
                        f"that are not installed ({next(iter(skipped.values()))})")
     progress.phase("loading model", 0)
-    model = open_model(config.model, config.model_options)  # fails before any run is created
+    model = open_models(config.members, config.model_options)  # fails before a run is created
     if not config.tasks and not config.libraries and config.limit is None:
         progress.note(f"running all {len(problems)} {bench.name} problems; --limit N for fewer")
     try:

@@ -110,9 +110,9 @@ def _next_request(problem: Problem, trial: _Trial, ctx: Context, round_: int) ->
             messages += (("assistant", program), ("user", said))
         return Request(messages=messages, prefill=prompting.CODE_PREFILL if task.prefill else "",
                        max_tokens=task.max_tokens, temperature=task.temperature,
-                       top_p=task.top_p, seed=seed, stop=task.stop)
+                       top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)
     best = trial.best(problem.check == "score")
     comment = "\n".join("# " + line for line in recent[-1][1].splitlines())
     return Request(prompt=f"{best.code or ''}\n\n{comment}\n{problem.prompt}",
                    max_tokens=task.max_tokens, temperature=task.temperature,
-                   top_p=task.top_p, seed=seed, stop=task.stop)
+                   top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)

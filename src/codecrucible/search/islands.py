@@ -100,10 +100,11 @@ def _request(problem: Problem, search: _Search, ctx: Context, round_: int) -> Re
         first = task.messages[0][1]
         return Request(messages=(("user", f"{first}\n{text}"),), prefill=task.prefill,
                        max_tokens=task.max_tokens, temperature=task.temperature,
-                       top_p=task.top_p, seed=seed, stop=task.stop)
+                       top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)
     comment = "\n".join("# " + line for line in text.splitlines())
     return Request(prompt=f"{comment}\n{problem.prompt}", max_tokens=task.max_tokens,
-                   temperature=task.temperature, top_p=task.top_p, seed=seed, stop=task.stop)
+                   temperature=task.temperature, top_p=task.top_p, seed=seed, stop=task.stop,
+                   trial=task.trial)
 
 
 def _outcome(attempt: Attempt, scored: bool) -> str:

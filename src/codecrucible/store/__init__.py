@@ -228,14 +228,39 @@ class Store:
         return out
 
     def usage(self, run_id: str) -> dict:
-        """Tokens, model time and calls of a run, over every attempt."""
+        """Tokens, model time, calls and calls that ran out of time, over every attempt."""
         row = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0),"
             " COALESCE(SUM(CASE WHEN cached THEN 0 ELSE latency_s END), 0), COALESCE(SUM(cached),"
-            " 0), COALESCE(SUM(code IS NULL), 0) FROM attempts WHERE run_id = ?",
-            (run_id,)).fetchone()
-        keys = ("calls", "tokens_in", "tokens_out", "model_s", "cache_hits", "no_code_attempts")
+            " 0), COALESCE(SUM(code IS NULL), 0), COALESCE(SUM(finish_reason = 'timeout'), 0)"
+            " FROM attempts WHERE run_id = ?", (run_id,)).fetchone()
+        keys = ("calls", "tokens_in", "tokens_out", "model_s", "cache_hits", "no_code_attempts",
+                "timeouts")
         return dict(zip(keys, row, strict=True))
+
+    def by_model(self, run_id: str) -> dict[str, dict]:
+        """Per model that wrote a run's attempts (a run with several): its calls, tokens,
+        timeouts, programs that ran (attempts judged), candidates (samples whose final
+        program it wrote) and how many passed, and the best score of any of its programs.
+        Attempts stored before the model was recorded are left out."""
+        out: dict[str, dict] = {}
+        for model, calls, tokens_in, tokens_out, timeouts, ran, best in self.db.execute(
+                "SELECT model, COUNT(*), SUM(tokens_in), SUM(tokens_out),"
+                " SUM(finish_reason = 'timeout'), SUM(status NOT IN ('unjudged', 'no_code')),"
+                " MAX(score) FROM attempts WHERE run_id = ? AND model IS NOT NULL"
+                " GROUP BY model ORDER BY model", (run_id,)):
+            out[model] = {"calls": calls, "tokens_in": tokens_in, "tokens_out": tokens_out,
+                          "timeouts": timeouts, "programs_ran": ran, "best_score": best,
+                          "candidates": 0, "passed": 0}
+        # A candidate belongs to the model that wrote its attempts: one trial, one model.
+        passed = self.passed_samples(run_id)
+        for task, sample, model in self.db.execute(
+                "SELECT task_id, sample, MIN(model) FROM attempts WHERE run_id = ?"
+                " AND model IS NOT NULL GROUP BY task_id, sample", (run_id,)):
+            if model in out:
+                out[model]["candidates"] += 1
+                out[model]["passed"] += (task, sample) in passed
+        return out
 
     def runs(self) -> list[dict]:
         ids = [r[0] for r in self.db.execute("SELECT id FROM runs ORDER BY created")]
@@ -322,10 +347,11 @@ class Store:
     def attempts(self, run_id: str) -> dict[tuple[str, int], list[dict]]:
         """Every model call of each candidate, in round order: the request as stored (the JSON
         of a ``records.Request``), the raw answer, the code found in it, its status, the
-        feedback the next round was given, tokens, latency and whether it was cached."""
+        feedback the next round was given, tokens, latency, whether it was cached, and the
+        model that wrote it (None in a store made before runs recorded it)."""
         cursor = self.db.execute(
             "SELECT task_id, sample, round, request, raw, code, status, feedback, tokens_in,"
-            " tokens_out, latency_s, cached, finish_reason FROM attempts WHERE run_id = ?"
+            " tokens_out, latency_s, cached, finish_reason, model FROM attempts WHERE run_id = ?"
             " ORDER BY task_id, sample, round", (run_id,))
         keys = [d[0] for d in cursor.description][2:]
         out: dict[tuple[str, int], list[dict]] = {}

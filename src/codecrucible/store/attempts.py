@@ -14,7 +14,7 @@ from dataclasses import asdict, fields
 from codecrucible.records import Attempt, Completion, Request, Status, Verdict
 
 COLUMNS = ("round", "request", "raw", "code", "status", "feedback", "tokens_in", "tokens_out",
-           "latency_s", "cached", "finish_reason", "score", "verdicts")
+           "latency_s", "cached", "finish_reason", "score", "verdicts", "model")
 _VERDICT_FIELDS = frozenset(f.name for f in fields(Verdict))
 
 
@@ -51,7 +51,7 @@ def row(attempt: Attempt) -> tuple:
     return (a.round, json.dumps(asdict(a.request)), c.text, a.code, overall(a.verdicts),
             failing[0].first_failure if failing else None, c.tokens_in, c.tokens_out,
             c.latency_s, int(c.cached), c.finish_reason, attempt_score(a.verdicts),
-            verdicts_json(a.verdicts))
+            verdicts_json(a.verdicts), c.model)
 
 
 def from_row(values: tuple) -> Attempt:
@@ -63,7 +63,7 @@ def from_row(values: tuple) -> Attempt:
     request["stop"] = tuple(request.get("stop") or ())
     completion = Completion(stored["raw"], stored["tokens_in"], stored["tokens_out"],
                             stored["latency_s"], stored["finish_reason"] or "stop",
-                            bool(stored["cached"]))
+                            bool(stored["cached"]), stored["model"])
     return Attempt(stored["round"], Request(**request), completion, stored["code"],
                    _verdicts(stored["verdicts"]))
 

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     finish_reason TEXT,
     score REAL,
     verdicts TEXT,
+    model TEXT,
     PRIMARY KEY (run_id, task_id, sample, round)
 );
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -99,8 +100,8 @@ INSERT_VERDICT = (
 INSERT_ATTEMPT = (
     "INSERT OR REPLACE INTO attempts (run_id, task_id, sample, round, request, raw, code,"
     " status, feedback, tokens_in, tokens_out, latency_s, cached, finish_reason, score,"
-    " verdicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-SCHEMA_VERSION = 4
+    " verdicts, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+SCHEMA_VERSION = 5
 
 # version reached -> the nullable columns that step adds, per table
 MIGRATIONS: dict[int, dict[str, dict[str, str]]] = {
@@ -109,6 +110,8 @@ MIGRATIONS: dict[int, dict[str, dict[str, str]]] = {
     3: {"verdicts": {"shared_from": "INTEGER"}},
     # every program of a search keeps its score and what judging it showed and cost
     4: {"attempts": {"score": "REAL", "verdicts": "TEXT"}},
+    # several models in one run: the spec of the model that wrote each attempt
+    5: {"attempts": {"model": "TEXT"}},
 }
 
 

@@ -107,11 +107,14 @@ class Context:
     journal: Journal = field(default_factory=NoJournal)
 
     def request(self, problem: Problem, sample: int) -> Request:
+        """A sample's first request; its ``trial`` is the sample, and every later request of
+        the sample keeps it (with several models, it picks the one that answers)."""
         s = self.sampling
         return prompting.first_request(problem, self.model.chat, prefill=self.model.prefills,
                                        max_tokens=s.max_tokens, temperature=s.temperature,
                                        top_p=s.top_p,
-                                       seed=seed_for(s.seed, problem.task_id, sample))
+                                       seed=seed_for(s.seed, problem.task_id, sample),
+                                       trial=sample)
 
 
 class Strategy(Protocol):

@@ -88,7 +88,7 @@ def _converse(problem: Problem, turns: list[str], samples: list[int], ctx: Conte
     for number, turn in enumerate(turns):
         requests = [conversations[sample].request(
             turn, number, ctx.model.chat, prefill, max_tokens=budget, temperature=s.temperature,
-            top_p=s.top_p, seed=seed_for(s.seed, problem.task_id, sample, number))
+            top_p=s.top_p, seed=seed_for(s.seed, problem.task_id, sample, number), trial=sample)
             for sample in samples]
         # One call per turn for all samples: a shared first prompt is processed once.
         for sample, request, completion in zip(samples, requests, ctx.model.generate(requests),

@@ -97,9 +97,9 @@ def repair_request(problem: Problem, previous: Request, code: str | None, verdic
         return Request(messages=messages, prefill="```python\n" if previous.prefill else "",
                        max_tokens=previous.max_tokens,
                        temperature=previous.temperature, top_p=previous.top_p,
-                       seed=previous.seed, stop=previous.stop)
+                       seed=previous.seed, stop=previous.stop, trial=previous.trial)
     comment = "\n".join("# " + line for line in ask.splitlines())
     prompt = f"{code or ''}\n\n{comment}\n{problem.prompt}"
     return Request(prompt=prompt, max_tokens=previous.max_tokens,
                    temperature=previous.temperature, top_p=previous.top_p, seed=previous.seed,
-                   stop=previous.stop)
+                   stop=previous.stop, trial=previous.trial)

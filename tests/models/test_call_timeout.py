@@ -1,0 +1,143 @@
+"""The wall-clock bound on every model call (``ModelOptions.call_timeout_s``): the embedded model
+ends a call at its deadline keeping the text so far, a server that never answers costs one
+empty "timeout" completion, and neither is cached or wedges the caller."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from codecrucible.files import cache_dir
+from codecrucible.models import ModelError, ModelOptions, Request, open_model, openai_api
+from codecrucible.models.cache import ResponseCache
+
+STORY = Request(messages=(("user", "Write a long story about a dragon, at least 400 words."),),
+                max_tokens=500)
+
+
+def _cached(model, request: Request) -> bool:
+    cache = ResponseCache(cache_dir() / "responses.sqlite")
+    try:
+        return cache.get(request.key(model.identity)) is not None
+    finally:
+        cache.close()
+
+
+def test_the_embedded_model_stops_at_the_deadline_and_keeps_its_text():
+    model = open_model("embedded:qwen2.5-coder-0.5b", ModelOptions(call_timeout_s=0.3))
+    try:
+        [first] = model.generate([STORY])
+        # The prompt is processed now (uninterruptible), so the second call generates at once.
+        [short] = model.generate([STORY])
+        assert first.finish_reason == short.finish_reason == "timeout"
+        assert short.tokens_out < STORY.max_tokens and not short.cached
+        assert short.model == "embedded:qwen2.5-coder-0.5b"
+        assert not _cached(model, STORY)  # a resumed run asks again
+        assert model.meter.timeouts == 2 and model.meter.calls == 2
+        # What came before the deadline is the start of the whole answer.
+        model.model.call_timeout_s = 300.0
+        longer = Request(messages=STORY.messages, max_tokens=short.tokens_out + 20)
+        [whole] = model.generate([longer])
+        assert whole.finish_reason == "length" and whole.text.startswith(short.text)
+        assert _cached(model, longer)
+    finally:
+        model.close()
+
+
+class Silent:
+    """A server on 127.0.0.1 that reads each request and never answers it (until closed), or
+    answers every request with HTTP ``status``."""
+
+    def __init__(self, status: int | None = None):
+        self.requests = 0
+        self.release = threading.Event()
+        silent = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                silent.requests += 1
+                if status is None:
+                    silent.release.wait(120)
+                    return
+                data = json.dumps({"error": {"message": "busy"}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def silent():
+    servers = []
+
+    def start(status: int | None = None) -> Silent:
+        servers.append(Silent(status))
+        return servers[-1]
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_costs_one_timeout_completion(silent):
+    server = silent()
+    model = open_model(f"openai:{server.url}#m", ModelOptions(call_timeout_s=1.0))
+    request = Request(messages=(("user", "hi"),), max_tokens=16)
+    [done] = model.generate([request])
+    assert (done.text, done.finish_reason, done.tokens_out) == ("", "timeout", 0)
+    assert done.model == f"openai:{server.url}#m" and server.requests == 1
+    assert model.meter.timeouts == 1 and not _cached(model, request)
+
+
+@pytest.mark.timeout(60)
+def test_retries_of_timed_out_tries_stay_within_the_call_bound(silent, monkeypatch):
+    monkeypatch.setattr(openai_api, "BACKOFF_S", 0.01)
+    server = silent()
+    options = ModelOptions(timeout_s=0.2, retries=1000, call_timeout_s=1.5)
+    [done] = open_model(f"openai:{server.url}#m", options).generate(
+        [Request(messages=(("user", "hi"),))])
+    assert done.finish_reason == "timeout"
+    assert 1 < server.requests < 1000  # retried, and stopped by the bound, not the retries
+
+
+@pytest.mark.timeout(60)
+def test_a_failing_server_is_still_an_error_when_the_bound_ends_its_retries(silent,
+                                                                             monkeypatch):
+    monkeypatch.setattr(openai_api, "BACKOFF_S", 0.3)
+    server = silent(status=503)
+    model = open_model(f"openai:{server.url}#m",
+                       ModelOptions(retries=1000, call_timeout_s=1.0))
+    with pytest.raises(ModelError, match="HTTP 503 after [0-9]+ tries"):
+        model.generate([Request(messages=(("user", "hi"),))])
+    assert model.meter.timeouts == 0
+
+
+def test_a_stalled_call_does_not_hold_up_the_others(silent):
+    """Requests sent together: each has its own bound, and the batch comes back."""
+    server = silent()
+    model = open_model(f"openai:{server.url}#m", ModelOptions(call_timeout_s=0.5,
+                                                              concurrency=4))
+    start = time.monotonic()
+    done = model.generate([Request(messages=(("user", f"hi {i}"),)) for i in range(3)])
+    assert [d.finish_reason for d in done] == ["timeout"] * 3
+    assert time.monotonic() - start < 50  # not the server's 120 s

@@ -15,7 +15,7 @@ from report_stores import COMPLETION_PROMPT, FEEDBACK, HOSTILE, PROMPT, RIGHT, W
 from rich.console import Console
 
 from codecrucible.report import charts, html, tables
-from codecrucible.report.summary import run_names
+from codecrucible.report.names import run_names
 from codecrucible.store import Store
 
 

@@ -32,6 +32,7 @@ import jinja2
 from codecrucible.judges import cost
 from codecrucible.report import charts
 from codecrucible.report import summary as summaries
+from codecrucible.report.names import run_names
 from codecrucible.report.summary import RunSummary
 from codecrucible.store import Store
 
@@ -79,7 +80,7 @@ def collect(store: Store, run_ids: list[str]) -> list[RunPage]:
             row["findings"] = findings.get(key, [])
             row["attempts"] = attempts.get(key, [])
         runs.append(RunPage(report, rows, suites=list(report.suites)))
-    names = summaries.run_names([run.summary for run in runs])
+    names = run_names([run.summary for run in runs])
     for run in runs:
         run.name = names[run.summary.run_id]
     return runs

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from codecrucible.report.summary import run_names
+from codecrucible.report.names import run_names
 
 if TYPE_CHECKING:
     from codecrucible.report.summary import (

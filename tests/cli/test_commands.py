@@ -127,10 +127,13 @@ def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path, data_dir)
     import sqlite3
     import time
     samples = tmp_path / "slow.jsonl"
+    # Forty different programs (identical ones would be judged once, and the run could end
+    # before the signal arrives).
     samples.write_text("".join(
         json.dumps({"task_id": "HumanEval/53", "solution":
-                    "import time\ntime.sleep(0.2)\ndef add(x, y):\n    return x + y\n"}) + "\n"
-        for _ in range(40)))
+                    f"import time\ntime.sleep(0.2 + {i} / 1e6)\ndef add(x, y):\n"
+                    "    return x + y\n"}) + "\n"
+        for i in range(40)))
     db = tmp_path / "s.db"
     env = dict(os.environ, CRUCIBLE_DATA_DIR=str(data_dir))
     # A suite started in the background inherits an ignored SIGINT; the user's shell would not.

@@ -4,11 +4,12 @@ run, the best program kept as the final one, and budgets honoured as ``repair`` 
 
 from __future__ import annotations
 
+import pytest
 from search.scripted import SCORED, TESTED, climbed, program
 
-from codecrucible.records import Status, Verdict
+from codecrucible.records import Attempt, Completion, Request, Status, Verdict
 from codecrucible.search.novelty import fingerprint
-from codecrucible.search.rounds import fitness
+from codecrucible.search.rounds import fitness, heated
 from codecrucible.strategies import Budget
 
 
@@ -50,6 +51,14 @@ def test_a_repeated_program_is_refused_before_it_is_run():
     assert [a.verdicts for a in candidate.attempts][1] == {}   # stored, unjudged
     assert len(candidate.attempts) == 3 and candidate.final.verdicts["base"].score == 3.0
     assert "repeats the one you wrote in round 0" in model.requests[2].messages[-1][1]
+
+
+def test_each_repeat_in_a_row_asks_again_at_a_higher_temperature():
+    script = [program(2), program(2), program(2), program(3), program(4)]
+    _, model, _ = climbed(SCORED, script, Budget(rounds=4))    # sampled at T = 0.5
+    assert [r.temperature for r in model.requests] == pytest.approx([0.5, 0.5, 0.8, 1.1, 0.5])
+    hot = [Attempt(0, Request(prompt="x"), Completion("", 1, 1, 0), program(1), {})] * 9
+    assert heated(0.8, hot) == 1.5 and heated(1.7, hot) == 1.7   # capped; a hotter T is kept
 
 
 def test_budgets_of_calls_and_tokens_are_honoured_per_trial():

@@ -12,7 +12,8 @@ the ``-n`` samples, their rounds batched in one model call.
 
 A program that repeats one the trial already wrote (``novelty.fingerprint``: the same syntax
 tree up to docstrings and renaming) is not run: its round counts as spent, it is stored
-unjudged, and the next message says it was a repeat. Fitness is the score (a score problem,
+unjudged, the next message says it was a repeat, and it is asked for at a higher
+temperature (``rounds.heated``). Fitness is the score (a score problem,
 all suites valid: their mean) or the fraction of tests passed (a pass/fail problem); the best
 attempt (the earliest of equals) is moved last, so it is the candidate's final program, the one
 pass@k and best scores count; every attempt keeps its round number.
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codecrucible.records import Attempt, Candidate, Problem, Request
-from codecrucible.search.rounds import Trial, ask, explained, fitness, produce, shown
+from codecrucible.search.rounds import Trial, ask, explained, fitness, heated, produce, shown
 from codecrucible.strategies import Budget, Context, prompting, seed_for
 
 HISTORY = 2   # exchanges (program, feedback) kept in the conversation besides the task
@@ -104,15 +105,16 @@ def _next_request(problem: Problem, trial: _Trial, ctx: Context, round_: int) ->
     task = ctx.request(problem, trial.candidate.sample)
     seed = seed_for(ctx.sampling.seed, problem.task_id, trial.candidate.sample, round_)
     recent = trial.exchanges[-HISTORY:]
+    temperature = heated(task.temperature, trial.candidate.attempts)
     if task.is_chat:
         messages = task.messages[:1]
         for program, said in recent:
             messages += (("assistant", program), ("user", said))
         return Request(messages=messages, prefill=prompting.CODE_PREFILL if task.prefill else "",
-                       max_tokens=task.max_tokens, temperature=task.temperature,
+                       max_tokens=task.max_tokens, temperature=temperature,
                        top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)
     best = trial.best(problem.check == "score")
     comment = "\n".join("# " + line for line in recent[-1][1].splitlines())
     return Request(prompt=f"{best.code or ''}\n\n{comment}\n{problem.prompt}",
-                   max_tokens=task.max_tokens, temperature=task.temperature,
+                   max_tokens=task.max_tokens, temperature=temperature,
                    top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)

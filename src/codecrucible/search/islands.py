@@ -10,19 +10,19 @@ increasing fitness, each with its fitness, the scorer's components that explain 
 feedback (the error or failing test), and asks for a program better than all of them (a full
 rewrite: small models write poor diffs). Every ``MIGRATE`` rounds each island's best program
 is copied to the next island (a ring); every ``RESET`` rounds the weaker half of the islands
-are emptied and seeded with the best program of a random stronger one. Repeats are refused
-before they run, budgets are honoured and the best program is the final attempt, as in
-``climb``. Draws use a seed per (task, sample, round).
+are emptied and seeded with the best program of a random stronger one. As in ``climb``,
+repeats are refused before they run and heat the next request, budgets are honoured and the
+best program is the final attempt. Draws use a seed per (task, sample, round).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from codecrucible.records import Attempt, Candidate, Problem, Request
-from codecrucible.search.rounds import Trial, ask, explained, fitness, produce, rank, shown
+from codecrucible.search.rounds import Trial, ask, explained, fitness, heated, produce, rank, shown
 from codecrucible.strategies import Budget, Context, prompting, seed_for
 
 ISLANDS, SHOW, MIGRATE, RESET = 3, 3, 6, 12
@@ -86,8 +86,9 @@ def _request(problem: Problem, search: _Search, ctx: Context, round_: int) -> Re
     task = ctx.request(problem, sample)
     seed = seed_for(ctx.sampling.seed, problem.task_id, sample, round_)
     island = search.islands[round_ % ISLANDS]
+    temperature = heated(task.temperature, search.candidate.attempts)
     if not island:
-        return task.with_seed(seed)
+        return replace(task, seed=seed, temperature=temperature)
     scored = problem.check == "score"
     shown_parents = parents(island, scored,
                             _rng(ctx.sampling.seed, problem.task_id, sample, round_))
@@ -99,11 +100,11 @@ def _request(problem: Problem, search: _Search, ctx: Context, round_: int) -> Re
     if task.is_chat:
         first = task.messages[0][1]
         return Request(messages=(("user", f"{first}\n{text}"),), prefill=task.prefill,
-                       max_tokens=task.max_tokens, temperature=task.temperature,
+                       max_tokens=task.max_tokens, temperature=temperature,
                        top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)
     comment = "\n".join("# " + line for line in text.splitlines())
     return Request(prompt=f"{comment}\n{problem.prompt}", max_tokens=task.max_tokens,
-                   temperature=task.temperature, top_p=task.top_p, seed=seed, stop=task.stop,
+                   temperature=temperature, top_p=task.top_p, seed=seed, stop=task.stop,
                    trial=task.trial)
 
 

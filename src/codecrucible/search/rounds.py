@@ -22,6 +22,8 @@ from codecrucible.records import Attempt, Candidate, Problem, Request, Verdict
 from codecrucible.search.novelty import fingerprint
 from codecrucible.strategies import Context, prompting
 
+HEAT, HOTTEST = 0.3, 1.5   # temperature added per repeat in a row, and where it stops rising
+
 
 def fitness(verdicts: dict[str, Verdict], scored: bool) -> float | None:
     """The fitness of a judged attempt: for a score problem (``scored``), the mean of its
@@ -44,6 +46,18 @@ def explained(verdicts: dict[str, Verdict]) -> str:
     if len(verdicts) == 1:
         return "".join(texts.values())
     return "; ".join(f"{suite}: {text}" for suite, text in texts.items())
+
+
+def heated(temperature: float, attempts: list[Attempt]) -> float:
+    """The temperature of a search's next request: its own, raised by ``HEAT`` for each repeat
+    in a row at the end of ``attempts`` (a small model shown its own program tends to write it
+    again, and every repeat spends a round), up to ``HOTTEST`` (a higher one is kept)."""
+    streak = 0
+    for attempt in reversed(attempts):
+        if attempt.code is None or attempt.verdicts:
+            break
+        streak += 1
+    return min(temperature + HEAT * streak, max(temperature, HOTTEST)) if streak else temperature
 
 
 def rank(attempt: Attempt, scored: bool) -> tuple:

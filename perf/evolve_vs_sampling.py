@@ -53,7 +53,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("-m", "--model", default="embedded:qwen2.5-coder-0.5b")
     parser.add_argument("--benchmarks", default="discovery,humaneval+",
                         help="comma-separated benchmarks (default: discovery,humaneval+)")
-    parser.add_argument("--arms", default=",".join(ARMS), help=f"subset of {','.join(ARMS)}")
+    parser.add_argument("--arms", default="single,evolve",
+                        help=f"comma-separated, of {','.join(ARMS)} (default: single,evolve; "
+                             "the islands are made for longer searches)")
     parser.add_argument("--calls", type=int, default=8, help="model calls per problem")
     parser.add_argument("--trials", type=int, default=2, help="evolve's conversations")
     parser.add_argument("--limit", type=int, default=None,
@@ -100,6 +102,8 @@ def run_arm(args, benchmark: str, arm: str) -> dict:
         say(f"{benchmark} {arm}: finished before, read back ({record})")
         return json.loads(record.read_text())
     say(f"{benchmark} {arm}: {command}")
+    for stale in out.glob("store.sqlite*"):   # of a killed run: its answers are in the cache
+        stale.unlink()
     env = dict(os.environ, CRUCIBLE_CACHE_DIR=str(out / "cache"))
     rc, wall = run_process(argv, env, out, out / "run.log", timeout=24 * 3600)
     if rc != 0:
@@ -112,11 +116,13 @@ def run_arm(args, benchmark: str, arm: str) -> dict:
 
 
 def measured(store: Path) -> dict:
-    """Calls, tokens and programs of the run in ``store``, and per task its best score, whether
-    a program passed, and whether the first program did."""
+    """Calls, tokens, the model's seconds (each answer's own, also when a rerun took it from
+    the cache) and programs of the run in ``store``, and per task its best score, whether a
+    program passed, and whether the first program did."""
     with sqlite3.connect(store) as db:
         rows = db.execute("SELECT task_id, sample, round, code IS NOT NULL, verdicts IS NOT NULL,"
-                          " status, score, tokens_in, tokens_out, cached FROM attempts").fetchall()
+                          " status, score, tokens_in, tokens_out, cached, latency_s FROM attempts"
+                          ).fetchall()
     tasks: dict[str, dict] = {}
     for task, _sample, round_, _code, _judged, status, score, *_ in rows:
         entry = tasks.setdefault(task, {"best": None, "solved": False, "first_passed": False})
@@ -125,6 +131,7 @@ def measured(store: Path) -> dict:
         entry["solved"] |= status == "passed"
         entry["first_passed"] |= round_ == 0 and status == "passed"
     return {"calls": len(rows), "cached": sum(r[9] for r in rows),
+            "model_s": round(sum(r[10] for r in rows), 1),
             "tokens_in": sum(r[7] for r in rows), "tokens_out": sum(r[8] for r in rows),
             "programs": sum(r[3] for r in rows), "judged": sum(r[4] for r in rows),
             "repeats": sum(r[3] and not r[4] for r in rows),
@@ -153,7 +160,7 @@ def table(results: list[dict], calls: int) -> list[str]:
             heads = ["solved", "first program passed"]
             lines.append(f"\n{benchmark}, {len(tasks)} problems, up to {calls} calls each")
         header = "| arm | " + " | ".join(heads) + " | calls | tokens in / out | programs valid" \
-            " / judged / repeats | wall s |"
+            " / judged / repeats | model s | wall s |"
         lines += [header, "|" + "---|" * (header.count("|") - 1)]
         for r in rows:
             if scored:
@@ -165,7 +172,7 @@ def table(results: list[dict], calls: int) -> list[str]:
                 cells = [f"{solved}/{len(tasks)}", f"{first}/{len(tasks)}"]
             lines.append(f"| {r['arm']} | " + " | ".join(cells) + f" | {r['calls']} | "
                          f"{r['tokens_in']} / {r['tokens_out']} | {r['valid']} / {r['judged']} "
-                         f"/ {r['repeats']} | {r['wall_s']:.0f} |")
+                         f"/ {r['repeats']} | {r['model_s']:.0f} | {r['wall_s']:.0f} |")
     return lines
 
 

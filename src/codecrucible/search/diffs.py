@@ -35,6 +35,15 @@ EXAMPLE = f"""{SEARCH}
 {REPLACE}"""
 
 
+def asked(program: str, instead: str) -> str:
+    """What a prompt asking for edits says: the format with a tiny example. ``program`` names
+    the program the edits apply to; ``instead`` asks for a whole program, the way out."""
+    return (f"Answer with SEARCH/REPLACE blocks that edit {program}, as many as needed. Each "
+            "block copies lines of that program exactly, then gives the lines to put in their "
+            f"place, for example:\n{EXAMPLE}\nEach SEARCH text must occur exactly once in the "
+            f"program. To rewrite the program instead: {instead}")
+
+
 @dataclass(frozen=True)
 class Block:
     search: str

@@ -25,7 +25,7 @@ With ``diffs`` (``Evolve().with_diffs()``, ``--diffs``) every round after the fi
 SEARCH/REPLACE blocks that edit the best program so far, shown in the feedback; the program
 they make is the attempt's code. An answer whose blocks cannot be applied spends its round
 with no code, and the next feedback says which block failed and why. The conversation shows
-such answers as written.
+an answer of edits as written, not the program it made.
 """
 
 from __future__ import annotations

@@ -59,8 +59,8 @@ class Edited:
     failure: str = ""   # which block could not be applied, and why
 
 
-class _Unapplied(ValueError):
-    pass
+class Unapplied(ValueError):
+    """An answer's blocks cannot be applied; the message says why."""
 
 
 def edited(parent: str, answer: str) -> Edited | None:
@@ -68,7 +68,7 @@ def edited(parent: str, answer: str) -> Edited | None:
     has no SEARCH line."""
     try:
         blocks = parse(answer)
-    except _Unapplied as err:
+    except Unapplied as err:
         return Edited((), None, str(err))
     if not blocks:
         return None
@@ -76,7 +76,7 @@ def edited(parent: str, answer: str) -> Edited | None:
     for number, block in enumerate(blocks, 1):
         try:
             code = _apply(code, block)
-        except _Unapplied as err:
+        except Unapplied as err:
             where = f"block {number} of {len(blocks)}" if len(blocks) > 1 else "the block"
             return Edited(blocks, None, f"{where} (SEARCH starting {_first(block)!r}): {err}")
     return Edited(blocks, code)
@@ -84,7 +84,7 @@ def edited(parent: str, answer: str) -> Edited | None:
 
 def parse(answer: str) -> tuple[Block, ...]:
     """The complete blocks of ``answer`` in order; text around them (prose, code fences) is
-    ignored. Raises ``_Unapplied`` for a block left unfinished."""
+    ignored. Raises ``Unapplied`` for a block left unfinished."""
     blocks: list[Block] = []
     search: list[str] | None = None     # the SEARCH lines, once the divider is passed
     lines: list[str] | None = None      # the lines of the part being read, inside a block
@@ -102,7 +102,7 @@ def parse(answer: str) -> tuple[Block, ...]:
             lines.append(line)
     if lines is not None:
         missing = DIVIDER if search is None else REPLACE
-        raise _Unapplied(f"block {len(blocks) + 1} is unfinished: it has no {missing} line")
+        raise Unapplied(f"block {len(blocks) + 1} is unfinished: it has no {missing} line")
     return tuple(blocks)
 
 
@@ -124,12 +124,12 @@ def _apply(program: str, block: Block) -> str:
     """``program`` with the one place ``block.search`` matches replaced."""
     lines, find = program.splitlines(), block.search.splitlines()
     if not any(line.strip() for line in find):
-        raise _Unapplied("its SEARCH text is empty")
+        raise Unapplied("its SEARCH text is empty")
     for same in (_exactly, _but_trailing_space, _but_indentation):
         spots = [i for i in range(len(lines) - len(find) + 1)
                  if same(lines[i:i + len(find)], find)]
         if len(spots) > 1:
-            raise _Unapplied(f"its SEARCH text occurs {len(spots)} times in the program "
+            raise Unapplied(f"its SEARCH text occurs {len(spots)} times in the program "
                              f"(lines {', '.join(str(i + 1) for i in spots)}); include more "
                              "lines to make it unique")
         if spots:
@@ -138,7 +138,7 @@ def _apply(program: str, block: Block) -> str:
             new = _reindented(block.replace.splitlines(), find, found)
             end = "\n" if program.endswith("\n") or not program else ""
             return "\n".join(lines[:at] + new + lines[at + len(find):]) + end
-    raise _Unapplied("its SEARCH text is not in the program")
+    raise Unapplied("its SEARCH text is not in the program")
 
 
 def _exactly(found: list[str], find: list[str]) -> bool:

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from codecrucible import strategies
 from codecrucible.models import CachedModel
 from codecrucible.records import Completion, Problem, Status, Verdict
-from codecrucible.strategies import Context, Sampling
+from codecrucible.strategies import Context, NoJournal, Sampling
 
 SCORED = Problem(task_id="S/0", benchmark="toy", prompt="def best():\n",
                  instruction="Return a large number.", entry_point="best",
@@ -55,6 +55,8 @@ class _ByValue:
 
     def submit(self, task_id, code):
         self.submitted.append(code)
+        if code is None:   # as the real referee judges an answer without code
+            return _done(Verdict(Status.NO_CODE, 0, 1, "the answer holds no usable code"))
         value = int(re.search(r"= (-?\d+)", code).group(1))
         digits = {"digits": float(len(str(abs(value))))}   # what a scorer might explain
         if self.scored and value >= 0:
@@ -66,16 +68,29 @@ class _ByValue:
             verdict = Verdict(Status.PASSED, 4, 4)
         else:
             verdict = Verdict(Status.FAILED, 3, 4, "best() returned 5, expected 3")
-        done = Future()
-        done.set_result({"base": verdict})
-        return done
+        return _done(verdict)
 
 
-def searched(strategy, problem, programs, budget, n=1, tokens_out=3):
+def _done(verdict: Verdict) -> Future:
+    done = Future()
+    done.set_result({"base": verdict})
+    return done
+
+
+def edit(search: str, replace: str) -> str:
+    """An answer of one SEARCH/REPLACE block."""
+    return f"<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"
+
+
+def searched(strategy, problem, programs, budget, n=1, tokens_out=3, diffs=False,
+             journal=None):
     model = _Scripted(programs, tokens_out)
     referee = _ByValue(problem.check == "score")
-    ctx = Context(CachedModel(model, None), referee, Sampling(n=n, temperature=0.5), budget)
-    return strategies.get(strategy)(problem, list(range(n)), ctx), model, referee
+    ctx = Context(CachedModel(model, None), referee, Sampling(n=n, temperature=0.5), budget,
+                  journal or NoJournal())
+    chosen = strategies.get(strategy)
+    chosen = chosen.with_diffs() if diffs else chosen
+    return chosen(problem, list(range(n)), ctx), model, referee
 
 
 def climbed(problem, programs, budget, n=1, tokens_out=3):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from search.scripted import SCORED, TESTED, _ByValue, _Scripted, program
+from search.scripted import SCORED, TESTED, _ByValue, _Scripted, edit, program, searched
 
 from codecrucible import strategies
 from codecrucible.models import CachedModel
@@ -70,3 +70,24 @@ def test_stored_attempts_read_back_equal_to_what_was_written(journal):
                                 Budget(rounds=2), journal)
     assert journal.stored(SCORED.task_id, 0) == sorted(candidate.attempts, key=lambda a: a.round)
 
+
+
+@pytest.mark.parametrize("strategy", ["evolve", "evolve-islands"])
+def test_a_killed_diff_search_resumes_replaying_its_edits(journal, strategy):
+    # Two trials: edits that apply, edits that find nothing, whole programs.
+    script = [program(2), program(5), edit("    x = 2\n", "    x = 4\n"),
+              edit("    y = 1\n", "    y = 2\n"), edit("return x\n", "return x + 1\n"),
+              f"```python\n{program(6)}", edit("    z = 0\n", "    z = 1\n"),
+              edit("    x = 5\n", "    x = 8\n"), program(7), program(1)]
+    budget = Budget(rounds=4)
+    whole, whole_model, whole_referee = searched(strategy, SCORED, script, budget, n=2,
+                                                 diffs=True)
+    assert None in whole_referee.submitted                     # an edit failed ...
+    assert {program(4), program(8)} & set(whole_referee.submitted)   # ... and one applied
+    searched(strategy, SCORED, script[:4], Budget(rounds=1), n=2, diffs=True, journal=journal)
+    resumed, model, _ = searched(strategy, SCORED, script[4:], budget, n=2, diffs=True,
+                                 journal=journal)
+    assert model.requests == whole_model.requests[4:]         # the same prompts, failures said
+    for after, same in zip(resumed, whole, strict=True):
+        assert [(a.round, a.code, a.verdicts) for a in after.attempts] == \
+            [(a.round, a.code, a.verdicts) for a in same.attempts]

@@ -51,6 +51,11 @@ def run(
                                       "the model, and the best program is kept. "
                                       "evolve-islands: a program database of islands; "
                                       "prompts show the best programs with their scores."),
+    diffs: bool = typer.Option(False, "--diffs", help="evolve and evolve-islands only: ask "
+                               "for SEARCH/REPLACE edits of the best program (evolve) or of "
+                               "the best program shown (evolve-islands) instead of whole "
+                               "programs; an answer without edits is taken as a whole "
+                               "program. For larger models: small ones write poor diffs."),
     rounds: int | None = typer.Option(None, "--rounds", help="Rounds after the first "
                                       "attempt (repair, evolve and "
                                       "evolve-islands only; default 3)."),
@@ -115,6 +120,9 @@ def run(
 
       crucible run -b discovery -s evolve --rounds 10 -n 4 -t 0.8   (program search)
 
+      crucible run -m openai:http://127.0.0.1:8000/v1#qwen -b discovery -s evolve-islands
+      --rounds 30 -n 2 -t 0.8 --diffs   (a search that asks for edits, not whole programs)
+
       crucible run -b ds1000 --libraries numpy,pandas
 
       crucible run -b humaneval+ --judges all
@@ -140,7 +148,7 @@ def run(
                                    prompt_style=prompt_style, call_timeout_s=call_timeout),
         memory_mb=megabytes(memory), tasks=tuple(task), limit=limit,
         libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()),
-        judges=_judges(judges), dedupe=dedupe)
+        judges=_judges(judges), dedupe=dedupe, diffs=diffs)
     db = None
     known: dict = {"run_id": resume}  # the run's id once it exists, for a second Ctrl-C
     started = time.monotonic()

@@ -31,7 +31,7 @@ from codecrucible.runs.fingerprint import fingerprint
 from codecrucible.runs.journal import StoreJournal
 from codecrucible.sandbox import REFERENCES, executor
 from codecrucible.store import Store, StoreError
-from codecrucible.strategies import Budget, Context, Sampling
+from codecrucible.strategies import Budget, Context, Sampling, Strategy
 
 
 class RunError(RuntimeError):
@@ -65,6 +65,7 @@ class RunConfig:
     judges: tuple[str, ...] = ()    # judges beyond correctness, on every final candidate
     dedupe: bool = True             # a task's identical programs are run once, their verdict shared
     models: tuple[str, ...] = ()    # several models (two or more); empty for one, ``model``
+    diffs: bool = False             # a search asks for SEARCH/REPLACE edits, not whole programs
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -86,6 +87,10 @@ class RunConfig:
             raise RunError(f"unknown strategy {self.strategy!r} "
                            f"(known: {', '.join(strategies.names())})")
         check_strategy(self, ())
+        if self.diffs and not hasattr(strategies.get(self.strategy), "with_diffs"):
+            editing = [n for n in strategies.names() if hasattr(strategies.get(n), "with_diffs")]
+            raise RunError(f"--diffs: strategy {self.strategy!r} asks for whole programs only; "
+                           f"diffs apply to {', '.join(editing)}")
         unknown = sorted(set(self.judges) - set(judges.names()))
         if unknown:
             raise RunError(f"unknown judge {unknown[0]!r} (known: {', '.join(judges.names())})")
@@ -97,6 +102,8 @@ class RunConfig:
             del fields["dedupe"]
         if not fields["models"]:
             del fields["models"]
+        if not fields["diffs"]:
+            del fields["diffs"]
         if fields["model_options"]["call_timeout_s"] == CALL_TIMEOUT_S:
             del fields["model_options"]["call_timeout_s"]
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
@@ -158,6 +165,9 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
     if not config.tasks and not config.libraries and config.limit is None:
         progress.note(f"running all {len(problems)} {bench.name} problems; --limit N for fewer")
     try:
+        if config.diffs and not model.chat:
+            raise RunError(f"--diffs: edits are asked for in a conversation, and {config.model} "
+                           "takes plain prompts; leave out --diffs, or use --prompt-style chat")
         if resume_id is not None:
             _check_same_model(store.run(resume_id), model)
         sandbox = benchmarks.sandbox_config(problems)
@@ -224,8 +234,8 @@ def _generate_and_judge(problems, tests, pool, references, config: RunConfig, mo
         ctx = Context(model, referee, config.sampling, config.budget, journal)
         assessor = _Assessor(config.judges, Setting(referee, config.limits, config.memory_mb))
         progress.phase("generating", len(todo))
-        written = _generate(problems, todo, ctx, strategies.get(config.strategy), assessor,
-                            store, run_id, progress, _workers(model, config.sampling.n))
+        written = _generate(problems, todo, ctx, strategy_of(config), assessor, store, run_id,
+                            progress, _workers(model, config.sampling.n))
     finally:
         referee.close()
     return written, done
@@ -298,6 +308,12 @@ def _workers(model, samples: int) -> int:
     if model.serial:
         return 2
     return max(1, model.concurrency // max(1, samples))
+
+
+def strategy_of(config: RunConfig) -> Strategy:
+    """The run's strategy, asking for edits instead of whole programs when the run does."""
+    strategy = strategies.get(config.strategy)
+    return strategy.with_diffs() if config.diffs else strategy
 
 
 def check_strategy(config: RunConfig, problems: Sequence[Problem]) -> None:

@@ -20,6 +20,12 @@ pass@k and best scores count; every attempt keeps its round number.
 
 Only the first message and the last ``HISTORY`` exchanges are sent, so a long trial fits a
 small model's context; the feedback always names the best fitness so far.
+
+With ``diffs`` (``Evolve().with_diffs()``, ``--diffs``) every round after the first asks for
+SEARCH/REPLACE blocks that edit the best program so far, shown in the feedback; the program
+they make is the attempt's code. An answer whose blocks cannot be applied spends its round
+with no code, and the next feedback says which block failed and why. The conversation shows
+an answer of edits as written, not the program it made.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codecrucible.records import Attempt, Candidate, Problem, Request
-from codecrucible.search.rounds import Trial, ask, explained, fitness, heated, produce, shown
+from codecrucible.search import diffs
+from codecrucible.search.rounds import Made, Trial, ask, explained, fitness, heated, produce, shown
 from codecrucible.strategies import Budget, Context, prompting, seed_for
 
 HISTORY = 2   # exchanges (program, feedback) kept in the conversation besides the task
@@ -37,10 +44,18 @@ HISTORY = 2   # exchanges (program, feedback) kept in the conversation besides t
 @dataclass
 class _Trial(Trial):
     exchanges: list[tuple[str, str]] = field(default_factory=list)
+    parent: str | None = None     # what the next answer edits (with diffs): the best program
 
 
+@dataclass(frozen=True)
 class Evolve:
-    """Hill climbing with execution feedback, one conversation per sample."""
+    """Hill climbing with execution feedback, one conversation per sample; ``diffs`` asks for
+    edits of the best program instead of whole programs."""
+
+    diffs: bool = False
+
+    def with_diffs(self) -> Evolve:
+        return Evolve(diffs=True)
 
     def check(self, budget: Budget, problems: Sequence[Problem]) -> None:
         pass  # every budget applies; any problem with verdicts can be climbed
@@ -55,12 +70,15 @@ class Evolve:
                             for s, t in trials.items() if not _stopped(problem, t, ctx.budget)}
             if not requests:
                 break
-            repeats = produce(problem, trials, requests, round_, ctx)
-            for sample, repeat in repeats.items():
+            parents = {s: t.parent for s, t in trials.items() if t.parent is not None}
+            made = produce(problem, trials, requests, round_, ctx, parents)
+            for sample, outcome in made.items():
                 trial = trials[sample]
                 attempt = trial.candidate.attempts[-1]
-                trial.exchanges.append((shown(attempt.code),
-                                        _feedback(problem, trial, attempt, repeat)))
+                if self.diffs and ctx.model.chat:   # a base model continues code
+                    trial.parent = trial.best_program(scored)
+                answer = attempt.completion.text.strip() if outcome.edit else shown(attempt.code)
+                trial.exchanges.append((answer, _feedback(problem, trial, attempt, outcome)))
         return [t.with_best_last(scored) for t in trials.values()]
 
 
@@ -73,15 +91,17 @@ def _stopped(problem: Problem, trial: _Trial, budget: Budget) -> bool:
     return solved or budget.spent(attempts)
 
 
-def _feedback(problem: Problem, trial: _Trial, attempt: Attempt, repeat: int | None) -> str:
-    """What the next message tells the model about its last program."""
+def _feedback(problem: Problem, trial: _Trial, attempt: Attempt, made: Made) -> str:
+    """What the next message tells the model about its last program, and what to do next."""
     scored = problem.check == "score"
     best = fitness(trial.best(scored).verdicts, scored)
     unit = "score" if scored else "fraction of tests passed"
-    if attempt.code is None:
+    if made.edit is not None and made.edit.failure:
+        said = f"Your edits could not be applied, so nothing was run: {made.edit.failure}."
+    elif attempt.code is None:
         said = "Your answer contains no usable Python code."
-    elif repeat is not None:
-        said = (f"This program repeats the one you wrote in round {repeat} (the same code up "
+    elif made.repeat is not None:
+        said = (f"This program repeats the one you wrote in round {made.repeat} (the same code up "
                 "to names, comments and formatting), so it was not run again.")
     else:
         value = fitness(attempt.verdicts, scored)
@@ -97,7 +117,10 @@ def _feedback(problem: Problem, trial: _Trial, attempt: Attempt, repeat: int | N
             said += f"\nMeasured: {explained(attempt.verdicts)}."
     if best is not None:
         said += f"\nThe best {unit} so far is {best:.6g}."
-    return f"{said}\nWrite an improved program. {ask(problem)}"
+    if trial.parent is None:
+        return f"{said}\nWrite an improved program. {ask(problem)}"
+    return (f"{said}\nImprove the best program so far:\n{shown(trial.parent)}\n"
+            f"{diffs.asked('this program', ask(problem))}")
 
 
 def _next_request(problem: Problem, trial: _Trial, ctx: Context, round_: int) -> Request:
@@ -110,9 +133,13 @@ def _next_request(problem: Problem, trial: _Trial, ctx: Context, round_: int) ->
         messages = task.messages[:1]
         for program, said in recent:
             messages += (("assistant", program), ("user", said))
-        return Request(messages=messages, prefill=prompting.CODE_PREFILL if task.prefill else "",
+        # An edit is not one Python block: it is neither prefilled nor stopped at a fence.
+        whole = trial.parent is None
+        return Request(messages=messages,
+                       prefill=prompting.CODE_PREFILL if task.prefill and whole else "",
                        max_tokens=task.max_tokens, temperature=temperature,
-                       top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)
+                       top_p=task.top_p, seed=seed, stop=task.stop if whole else (),
+                       trial=task.trial)
     best = trial.best(problem.check == "score")
     comment = "\n".join("# " + line for line in recent[-1][1].splitlines())
     return Request(prompt=f"{best.code or ''}\n\n{comment}\n{problem.prompt}",

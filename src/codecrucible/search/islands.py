@@ -13,6 +13,11 @@ is copied to the next island (a ring); every ``RESET`` rounds the weaker half of
 are emptied and seeded with the best program of a random stronger one. As in ``climb``,
 repeats are refused before they run and heat the next request, budgets are honoured and the
 best program is the final attempt. Draws use a seed per (task, sample, round).
+
+With ``diffs`` (``EvolveIslands().with_diffs()``, ``--diffs``) the prompt asks instead for
+SEARCH/REPLACE blocks that edit the best program shown (named by its number), and the program
+they make is the attempt's code. An answer whose blocks cannot be applied spends its round with
+no code; the next prompt says which block failed and why.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from codecrucible.records import Attempt, Candidate, Problem, Request
+from codecrucible.search import diffs
 from codecrucible.search.rounds import Trial, ask, explained, fitness, heated, produce, rank, shown
 from codecrucible.strategies import Budget, Context, prompting, seed_for
 
@@ -31,10 +37,18 @@ ISLANDS, SHOW, MIGRATE, RESET = 3, 3, 6, 12
 @dataclass
 class _Search(Trial):
     islands: list[list[Attempt]] = field(default_factory=lambda: [[] for _ in range(ISLANDS)])
+    unapplied: str = ""   # why the last answer's edits could not be applied
 
 
+@dataclass(frozen=True)
 class EvolveIslands:
-    """A program database of islands per sample; parents chosen by fitness."""
+    """A program database of islands per sample; parents chosen by fitness. ``diffs`` asks
+    for edits of the best parent shown instead of whole programs."""
+
+    diffs: bool = False
+
+    def with_diffs(self) -> EvolveIslands:
+        return EvolveIslands(diffs=True)
 
     def check(self, budget: Budget, problems: Sequence[Problem]) -> None:
         pass
@@ -47,9 +61,13 @@ class EvolveIslands:
                     if not round_ or not _stopped(problem, t, ctx.budget)}
             if not live:
                 break
-            requests = {s: _request(problem, t, ctx, round_) for s, t in live.items()}
-            produce(problem, searches, requests, round_, ctx)
-            for search in live.values():
+            asked = {s: _request(problem, t, ctx, round_, self.diffs) for s, t in live.items()}
+            requests = {s: request for s, (request, _) in asked.items()}
+            parents = {s: parent for s, (_, parent) in asked.items() if parent is not None}
+            made = produce(problem, searches, requests, round_, ctx, parents)
+            for sample, search in live.items():
+                edit = made[sample].edit
+                search.unapplied = edit.failure if edit is not None else ""
                 attempt = search.candidate.attempts[-1]
                 if attempt.verdicts:   # a repeat is stored, never a parent
                     search.islands[round_ % ISLANDS].append(attempt)
@@ -81,31 +99,46 @@ def parents(island: list[Attempt], scored: bool, rng: random.Random) -> list[Att
     return sorted(chosen, key=lambda a: rank(a, scored))
 
 
-def _request(problem: Problem, search: _Search, ctx: Context, round_: int) -> Request:
+def _request(problem: Problem, search: _Search, ctx: Context, round_: int,
+             edits: bool) -> tuple[Request, str | None]:
+    """The round's request, and the program its answer edits: with ``edits``, the best parent
+    shown that has code (None when it asks for a whole program)."""
     sample = search.candidate.sample
     task = ctx.request(problem, sample)
     seed = seed_for(ctx.sampling.seed, problem.task_id, sample, round_)
     island = search.islands[round_ % ISLANDS]
     temperature = heated(task.temperature, search.candidate.attempts)
     if not island:
-        return replace(task, seed=seed, temperature=temperature)
+        return replace(task, seed=seed, temperature=temperature), None
     scored = problem.check == "score"
     shown_parents = parents(island, scored,
                             _rng(ctx.sampling.seed, problem.task_id, sample, round_))
     lines = ["Programs written so far for this task, from worse to better:"]
     for number, parent in enumerate(shown_parents, 1):
         lines += [f"\nProgram {number}:", shown(parent.code), _outcome(parent, scored)]
-    lines.append(f"\nWrite a new program that does better than all of them. {ask(problem)}")
+    written = [n for n, p in enumerate(shown_parents, 1) if p.code is not None]
+    edited = written[-1] if edits and task.is_chat and written else None
+    if search.unapplied:
+        lines.append(f"\nYour last answer's edits could not be applied: {search.unapplied}.")
+    if edited:
+        lines.append(f"\nWrite a program that does better than all of them by editing "
+                     f"Program {edited}, the best one. "
+                     f"{diffs.asked(f'Program {edited}', ask(problem))}")
+    else:
+        lines.append(f"\nWrite a new program that does better than all of them. {ask(problem)}")
     text = "\n".join(lines)
+    parent = shown_parents[edited - 1].code if edited else None
     if task.is_chat:
         first = task.messages[0][1]
-        return Request(messages=(("user", f"{first}\n{text}"),), prefill=task.prefill,
-                       max_tokens=task.max_tokens, temperature=temperature,
-                       top_p=task.top_p, seed=seed, stop=task.stop, trial=task.trial)
+        # An edit is not one Python block: it is neither prefilled nor stopped at a fence.
+        return Request(messages=(("user", f"{first}\n{text}"),),
+                       prefill="" if edited else task.prefill, max_tokens=task.max_tokens,
+                       temperature=temperature, top_p=task.top_p, seed=seed,
+                       stop=() if edited else task.stop, trial=task.trial), parent
     comment = "\n".join("# " + line for line in text.splitlines())
     return Request(prompt=f"{comment}\n{problem.prompt}", max_tokens=task.max_tokens,
                    temperature=temperature, top_p=task.top_p, seed=seed, stop=task.stop,
-                   trial=task.trial)
+                   trial=task.trial), None
 
 
 def _outcome(attempt: Attempt, scored: bool) -> str:

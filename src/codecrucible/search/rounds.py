@@ -5,7 +5,9 @@ A ``Trial`` is one sample's search: its ``Candidate`` (every attempt so far) and
 fingerprints of the programs it wrote. ``produce`` makes one round for many trials: one model
 call for all their requests (a shared prompt is processed once), the repeats set aside before
 anything runs, the new programs judged together by the referee, and each recorded in the
-context's journal as soon as it is judged.
+context's journal as soon as it is judged. A trial that asks for edits names the program its
+answer edits (its parent): an answer with SEARCH/REPLACE blocks (``diffs``) becomes the program
+they make of it, one without them is read as a whole program.
 
 Resuming: a round that a killed run finished is in the journal. When the trial's request for
 that round is the one stored (the same conversation, seed included, which holds whenever the
@@ -19,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from codecrucible.records import Attempt, Candidate, Problem, Request, Verdict
+from codecrucible.search import diffs
 from codecrucible.search.novelty import fingerprint
 from codecrucible.strategies import Context, prompting
 
@@ -67,6 +70,14 @@ def rank(attempt: Attempt, scored: bool) -> tuple:
             -attempt.round)
 
 
+@dataclass(frozen=True)
+class Made:
+    """What became of a trial's answer in a round."""
+
+    repeat: int | None = None           # the round whose program it repeats (stored unjudged)
+    edit: diffs.Edited | None = None    # its blocks and what they made of its parent
+
+
 @dataclass
 class Trial:
     candidate: Candidate
@@ -85,6 +96,11 @@ class Trial:
         """The fittest attempt, the earliest of equals (a judged one: round 0 always is)."""
         return max(self.candidate.attempts, key=lambda a: rank(a, scored))
 
+    def best_program(self, scored: bool) -> str | None:
+        """The code of the fittest attempt that has any: the program an edit improves."""
+        written = [a for a in self.candidate.attempts if a.code is not None]
+        return max(written, key=lambda a: rank(a, scored)).code if written else None
+
     def with_best_last(self, scored: bool) -> Candidate:
         """The candidate with its best attempt moved last: the one judged as its answer."""
         best = self.best(scored)
@@ -93,10 +109,10 @@ class Trial:
 
 
 def produce(problem: Problem, trials: dict[int, Trial], requests: dict[int, Request],
-            round_: int, ctx: Context) -> dict[int, int | None]:
+            round_: int, ctx: Context, parents: dict[int, str] | None = None) -> dict[int, Made]:
     """One round of every trial that has a request: each gets one more attempt, replayed from
-    the journal or asked for. Returns, per sample, the round its program repeats (stored
-    unjudged, never run), or None."""
+    the journal or asked for. ``parents``: the program each sample's answer may edit (when it
+    asked for edits). Returns, per sample, what became of its answer."""
     replayed = {s: trials[s].replay(round_, r, ctx) for s, r in requests.items()}
     asked = {s: r for s, r in requests.items() if replayed[s] is None}
     answers = dict(zip(asked, ctx.model.generate(list(asked.values())) if asked else [],
@@ -105,23 +121,27 @@ def produce(problem: Problem, trials: dict[int, Trial], requests: dict[int, Requ
     for sample, request in requests.items():
         trial, old = trials[sample], replayed[sample]
         completion = old.completion if old else answers[sample]
-        code = old.code if old else prompting.program(problem, request, completion.text)
+        parent = (parents or {}).get(sample)
+        # A pure text operation, so a replayed round says again what its edit made.
+        edit = diffs.edited(parent, completion.text) if parent is not None else None
+        code = old.code if old else edit.code if edit else \
+            prompting.program(problem, request, completion.text)
         key = fingerprint(code, problem.entry_point) if code is not None else None
         repeat = trial.seen.get(key) if key is not None else None
         if key is not None and repeat is None:
             trial.seen[key] = round_
         future = None if old or repeat is not None else \
             ctx.referee.submit(problem.task_id, code)
-        pending.append((sample, request, completion, code, repeat, future, old))
-    repeats = {}
-    for sample, request, completion, code, repeat, future, old in pending:
+        pending.append((sample, request, completion, code, Made(repeat, edit), future, old))
+    made = {}
+    for sample, request, completion, code, outcome, future, old in pending:
         attempt = old or Attempt(round_, request, completion, code,
                                  {} if future is None else future.result())
         if old is None:
             ctx.journal.record(problem.task_id, sample, attempt)
         trials[sample].candidate.attempts.append(attempt)
-        repeats[sample] = repeat
-    return repeats
+        made[sample] = outcome
+    return made
 
 
 def shown(code: str | None) -> str:
@@ -135,3 +155,4 @@ def ask(problem: Problem) -> str:
         return "Return the whole program in a single Python code block."
     return (f"Return the whole program, including the function `{problem.entry_point}`, in a "
             "single Python code block.")
+

@@ -144,6 +144,10 @@ class Strategy(Protocol):
                 return out
 
         strategies.REGISTRY.add("best-of-two", BestOfTwo())   # or an entry point
+
+    A strategy that can ask for edits of a program instead of whole programs (``crucible run
+    --diffs``) also has ``with_diffs()``, returning itself so configured; the run engine
+    refuses ``--diffs`` for a strategy without it.
     """
 
     def check(self, budget: Budget, problems: Sequence[Problem]) -> None: ...

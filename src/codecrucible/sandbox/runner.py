@@ -102,7 +102,9 @@ def _run_episode(job: dict) -> None:
     write_all(RESULT_FD, LOADED)
     index = 0
     while (message := read_frame(JOB_FD)) is not None:
-        write_all(RESULT_FD, _step(index, policy, wire.loads(message["observe"])))
+        line = _step(index, policy, wire.loads(message["observe"]))
+        sys.stdout.flush()  # the episode ends with a kill: what it printed is kept
+        write_all(RESULT_FD, line)
         index += 1
 
 

@@ -127,6 +127,7 @@ class Watch:
         self.asked += 1
         if not self.loading:
             self.deadline = time.monotonic() + self.step_s
+            self._send_observation()  # the pipe is almost always empty: no select first
         return True
 
     def _send_observation(self) -> None:

@@ -107,7 +107,8 @@ def test_calibration_runs_nothing_for_a_game():
 @pytest.mark.parametrize("metadata, why", [
     ({"seeds": []}, "integer seeds"), ({"seeds": [1.5]}, "integer seeds"),
     ({"max_steps": 0}, "max_steps"), ({"max_steps": True}, "max_steps"),
-    ({"step_s": -1}, "step_s"), ({"step_s": float("nan")}, "step_s")])
+    ({"step_s": -1}, "step_s"), ({"step_s": float("nan")}, "step_s"),
+    ({"game": "chess"}, "unknown game 'chess' \\(known: .*corridor"), ({"game": 7}, "unknown")])
 def test_rules_say_what_is_wrong(metadata, why):
     with pytest.raises(ValueError, match=why):
         rules(**metadata)

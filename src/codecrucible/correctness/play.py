@@ -75,7 +75,10 @@ class Rules:
         """The rules ``problem.metadata`` declares: ``game``, ``seeds``, ``max_steps``,
         ``step_s``; a clear error for any that is not valid."""
         meta = problem.metadata
-        rules = cls(str(meta.get("game")), tuple(meta.get("seeds", ())),
+        if not isinstance(meta.get("game"), str) or meta["game"] not in GAMES:
+            raise ValueError(f"{problem.task_id}: unknown game {meta.get('game')!r} "
+                             f"(known: {', '.join(GAMES.names()) or 'none'})")
+        rules = cls(meta["game"], tuple(meta.get("seeds", ())),
                     meta.get("max_steps", cls.max_steps), meta.get("step_s", cls.step_s))
         if not rules.seeds or not all(type(s) is int for s in rules.seeds):
             raise ValueError(f"{problem.task_id}: a game problem needs integer seeds "

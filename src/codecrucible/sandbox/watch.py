@@ -116,9 +116,12 @@ class Watch:
         if self.job_w is None or "observe" not in message:
             return True
         frame = encode_frame({"observe": message["observe"]})
-        if not isinstance(message["observe"], str) or len(frame) > OBSERVATION_BYTES:
+        if not isinstance(message["observe"], str):
+            self.refused = "an observation that is not wire text"
+            return False
+        if len(frame) > OBSERVATION_BYTES:
             self.refused = f"an observation of {len(frame)} bytes (the cap is " \
-                f"{OBSERVATION_BYTES}), or not wire text"
+                f"{OBSERVATION_BYTES})"
             return False
         if self.asked > self.answers:
             self.refused = "an observation sent before the last one was answered"

@@ -299,13 +299,15 @@ class SandboxPool:
              ) -> Iterator[tuple[object, dict]]:
         """Run ``(key, job)`` pairs; yield ``(key, result)`` in completion order.
 
-        ``jobs`` is an iterable, or an ``Inbox`` that other threads fill while this runs (it
-        ends when the inbox is closed and drained). ``watch(key, lines)``, if given, sees the
-        answer lines received so far each time more arrive, and returns True to stop that job
-        early (for instance at a wrong answer). A job whose server dies yields a result with
-        ``"sandbox_error"`` and the server is replaced, so one catastrophic program cannot stop
-        an evaluation. When this ends early (the consumer stopped, Ctrl-C), running jobs are
-        killed with their servers, which are replaced when next needed.
+        ``jobs`` is an iterable, or an ``Inbox`` that other threads fill while this runs (it ends
+        when the inbox is closed and drained). ``watch(key, lines)``, if given, sees the answer
+        lines received so far each time more arrive, and returns True to stop that job early (for
+        instance at a wrong answer). An episode's driver (``jobs.with_driver``) is asked for the
+        next observation by the job's server as the same lines arrive, so episodes run side by side
+        here like any other job. A job whose server dies yields a result with ``"sandbox_error"``
+        and the server is replaced, so one catastrophic program cannot stop an evaluation. When
+        this ends early (the consumer stopped, Ctrl-C), running jobs are killed with their servers,
+        which are replaced when next needed.
         """
         source = jobs if isinstance(jobs, Inbox) else Iterated(jobs)
         selector = selectors.DefaultSelector()

@@ -115,10 +115,10 @@ class Watch:
             return False
         if self.job_w is None or "observe" not in message:
             return True
-        frame = encode_frame({"observe": message["observe"]})
         if not isinstance(message["observe"], str):
             self.refused = "an observation that is not wire text"
             return False
+        frame = encode_frame({"observe": message["observe"]})
         if len(frame) > OBSERVATION_BYTES:
             self.refused = f"an observation of {len(frame)} bytes (the cap is " \
                 f"{OBSERVATION_BYTES})"
@@ -179,10 +179,11 @@ class Watch:
                 return True  # still loading: the marker line is not complete yet
             data = data[end + 1:]
             self.loading = False
-            self.deadline = time.monotonic() + self.test_limits[0] if self.test_limits \
-                else self.hard_deadline
             if self.job_w is not None:
                 self.deadline = self._step_deadline()
+            else:
+                self.deadline = time.monotonic() + self.test_limits[0] if self.test_limits \
+                    else self.hard_deadline
         if self.job_w is not None:
             return self._on_actions(data)
         ended = data.count(b"\n")

@@ -18,7 +18,7 @@ from codecrucible.correctness import play
 from codecrucible.records import Status
 
 pytestmark = LINUX_ONLY
-TWO = rules(seeds=[0, 1], step_s=0.5)  # the attacks that take a step's whole window
+TWO = play.Rules("corridor", (0, 1), 20, 0.5)  # two seeds: some attacks wait out a window
 TWO_BEST = (length(0) + length(1)) / 2
 
 

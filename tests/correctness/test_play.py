@@ -87,6 +87,23 @@ def test_a_policy_that_does_not_load_is_an_error(referee):
     assert "entry point 'policy' is not defined" in verdict.first_failure
 
 
+def test_a_game_that_fails_ends_its_episode_not_the_harness(sandbox_pool):
+    class Brittle(Corridor):
+        def step(self, state, action):
+            if state["position"] == 2:
+                raise IndexError("off the map")
+            return super().step(state, action)
+
+    play.GAMES.add("brittle", Brittle())
+    try:
+        verdict = play.play(sandbox_pool, play.Rules("brittle", (0, 1), 20, 0.5), WALK)
+    finally:
+        play.GAMES.remove("brittle")
+    assert verdict.status is Status.ERROR and verdict.score == 2.0
+    assert verdict.first_failure == "seed 0, step 2: the game failed: IndexError: off the map"
+    assert play.play(sandbox_pool, rules(), WALK).score == BEST  # the pool goes on
+
+
 def test_playing_without_a_referee_gives_the_same_verdict(sandbox_pool, referee):
     alone = play.play(sandbox_pool, rules(), WALK)
     refereed = _judged(referee, WALK)

@@ -135,13 +135,22 @@ class Episode:
         self.observed = 0            # the observations sent
         self.reward = 0.0
         self.end: str | None = None  # why the harness ended it, once it did
-        self.invalid = False
+        self.invalid = False         # ended by an answer that was not an action
+        self.broken = False          # ended by the game's own failure
 
     def __call__(self, lines: list[str]) -> dict | None:
         """The next message: the first observation, then, for each answer, the next one or
         ``STOP``; None while the answer to the last observation has not arrived."""
         if self.end is not None or len(lines) < self.observed:
             return None
+        try:
+            return self._next(lines)
+        except Exception as err:  # the actions that broke the game are the policy's: its
+            # episode ends in error, and the harness, driving other episodes, goes on
+            self.end, self.broken = f"the game failed: {type(err).__name__}: {err}"[:300], True
+            return STOP
+
+    def _next(self, lines: list[str]) -> dict:
         if self.observed:
             action, why = self._action(lines[self.observed - 1], self.observed - 1)
             if action is None:
@@ -176,7 +185,8 @@ class Episode:
     def outcome(self, result: dict, cpu_limit: float | None) -> Outcome:
         """How the episode went, once its run's ``result`` is back."""
         if self.end is not None:
-            status = Status.PASSED if self.end in (DONE, STEP_CAP) else Status.FAILED
+            status = Status.PASSED if self.end in (DONE, STEP_CAP) else \
+                Status.ERROR if self.broken else Status.FAILED
             return Outcome(self.seed, self.steps, self.reward, self.end, status, self.invalid,
                            result)
         status, why = _cut_short(result, cpu_limit)

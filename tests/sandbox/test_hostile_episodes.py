@@ -82,6 +82,36 @@ def test_a_policy_that_forks_leaves_nothing_running(pool):
     assert verdict.passed and verdict.score == TWO_BEST  # its children are killed with it
 
 
+def test_handing_the_episode_to_a_forked_child_ends_it(pool):
+    # The policy's process exits and its child plays on: the run ends with the process it
+    # started as, once the server sees it gone (the child may answer a step or two before:
+    # real answers to real observations, worth what they are worth), and nothing is left.
+    verdict = attack(pool, """
+        import os
+        def policy(observation):
+            if os.fork() != 0:
+                os._exit(0)
+            return "right"
+    """)
+    assert verdict.score <= TWO_BEST and verdict.components["steps"] < 11, verdict
+
+
+def test_two_processes_answering_each_observation_end_the_episode(pool):
+    # The policy forks once and both processes go on running the runner's loop: each
+    # observation is read by one of them, and an answer nobody asked for ends the run.
+    verdict = attack(pool, """
+        import os
+        forked = False
+        def policy(observation):
+            global forked
+            if not forked:
+                forked = True
+                os.fork()
+            return "right"
+    """)
+    assert not verdict.passed and verdict.score <= 2.0, verdict
+
+
 def test_a_forked_child_cannot_answer_ahead(pool):
     # The policy stays put (worth nothing); a child it forks writes "right" for the steps to
     # come on the answer channel, hoping they are taken without the game asking. At most one

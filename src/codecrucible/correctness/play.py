@@ -34,6 +34,8 @@ STOP = {"stop": True}
 # episode's hard deadline but not against the policy's step windows; and a flat margin.
 _HARNESS_STEP_S, _HARNESS_S = 0.01, 5.0
 _SHOWN = 60
+_ENDED = {"timeout": "timed out", "output_limit": "over the output limit",
+          "memory": "out of memory", "killed": "killed"}   # ``abnormal_end``'s words
 
 
 class Game(Protocol):
@@ -201,7 +203,7 @@ def _cut_short(result: dict, cpu_limit: float | None) -> tuple[Status, str]:
         return Status.FAILED, f"the sandbox refused {result['refused']}"
     ended = abnormal_end(result, cpu_limit)
     if ended is not None:
-        return Status(ended), "a step over its time" if ended == "timeout" else ended
+        return Status(ended), _ENDED[ended]
     status = Status.ERROR if result.get("exit") not in (0, None) else Status.FAILED
     return status, last_line(result.get("stderr", "")) or f"the policy {how_it_ended(result)}"
 

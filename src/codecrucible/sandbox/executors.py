@@ -21,8 +21,8 @@ class Executor(Protocol):
     ``(key, result)`` in completion order; ``layers`` says which isolation layers are active.
     A job may carry a driver (``jobs.DRIVER``: an episode's, whose game stays with it): the
     executor asks it for the job's next message as answers arrive and sends what it says,
-    as ``ForkServer`` does, and never sends the driver itself (a Ray actor's pool would get
-    the episode's driver with its job, or relay each message).
+    as ``ForkServer`` does; the driver never reaches a fork server (a Ray executor keeps it
+    beside the actor's pool that runs the job, or relays each message).
     Example, an executor that runs every job on one fork server::
 
         class OneServer:

@@ -209,29 +209,27 @@ def _cut_short(result: dict, cpu_limit: float | None) -> tuple[Status, str]:
 
 
 class Match:
-    """A policy's episodes on every seed of a game problem, one after another (the referee's
-    way): ``next`` is the next episode's driver, ``record`` takes its run's result."""
+    """A policy's episodes, one per seed of a game problem, to be played side by side: each of
+    ``episodes`` drives one job, and ``record`` takes that job's result."""
 
     def __init__(self, rules: Rules, cpu_limit: float | None):
-        self.rules, self.cpu_limit = rules, cpu_limit
-        self.game = GAMES.get(rules.game)
-        self.outcomes: list[Outcome] = []
-        self._episode: Episode | None = None
+        self.cpu_limit = cpu_limit
+        game = GAMES.get(rules.game)
+        self.episodes = [Episode(game, seed, rules.max_steps) for seed in rules.seeds]
+        self._outcomes: dict[Episode, Outcome] = {}
 
     @property
     def over(self) -> bool:
-        return len(self.outcomes) == len(self.rules.seeds)
+        return len(self._outcomes) == len(self.episodes)
 
-    def next(self) -> Episode:
-        self._episode = Episode(self.game, self.rules.seeds[len(self.outcomes)],
-                                self.rules.max_steps)
-        return self._episode
+    def record(self, episode: Episode, result: dict) -> None:
+        self._outcomes[episode] = episode.outcome(result, self.cpu_limit)
 
-    def record(self, result: dict) -> None:
-        self.outcomes.append(self._episode.outcome(result, self.cpu_limit))
+    def verdict(self) -> Verdict:
+        return verdict([self._outcomes[episode] for episode in self.episodes])
 
     def verdicts(self, tests: TaskTests) -> dict[str, Verdict]:
-        return {suite: verdict(self.outcomes) for suite in tests.suites}
+        return {suite: self.verdict() for suite in tests.suites}
 
 
 def verdict(outcomes: list[Outcome]) -> Verdict:
@@ -262,11 +260,8 @@ def play(pool: SandboxPool, rules: Rules, code: str, entry: str = "policy", *,
          load_s: float = 1.0, memory_mb: int = 1024) -> Verdict:
     """Play every seed of ``rules`` with the policy ``entry`` of ``code``, the episodes side
     by side on ``pool``: the policy's verdict, without a referee."""
-    game = GAMES.get(rules.game)
-    template = rules.template(entry, load_s, memory_mb)
-    limits = rules.limits(load_s, memory_mb)
-    episodes = [Episode(game, seed, rules.max_steps) for seed in rules.seeds]
-    results = dict(pool.imap((n, jobs.with_driver({**template, "code": code}, episode))
-                             for n, episode in enumerate(episodes)))
-    return verdict([episode.outcome(results[n], limits.cpu_s)
-                    for n, episode in enumerate(episodes)])
+    match = Match(rules, rules.limits(load_s, memory_mb).cpu_s)
+    job = {**rules.template(entry, load_s, memory_mb), "code": code}
+    for episode, result in pool.imap((e, jobs.with_driver(job, e)) for e in match.episodes):
+        match.record(episode, result)
+    return match.verdict()

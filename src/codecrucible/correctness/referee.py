@@ -9,7 +9,7 @@ candidate: a problem judged by its benchmark's own checker (DS-1000) is judged t
 results the candidate's run sent back (``checking.py``), and so is a reference's profile.
 
 A game problem (``play.py``: a score problem naming a game) is judged by playing: each
-candidate's policy plays one episode per seed, one after another, each a sandbox job that the
+candidate's policy plays one episode per seed, side by side, each a sandbox job that the
 harness drives step by step, the game's state never leaving the harness.
 
 A score problem that declares an evaluation cascade (``cascade.py``) runs each candidate on its
@@ -28,7 +28,7 @@ import threading
 from collections import Counter
 from collections.abc import Hashable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codecrucible.correctness import cascade, checking, play, scoring
 from codecrucible.correctness.distinct import Distinct
@@ -102,7 +102,8 @@ class _Pending:
     scoring: scoring.Scoring | None = None
     program: str = ""                 # the candidate's program, run once per cascade step
     stage: int = 0                    # the cascade stage it is at; past the last: the full one
-    match: play.Match | None = None   # a game problem's episodes, played one by one
+    match: play.Match | None = None   # a game problem's episodes, side by side
+    episode: play.Episode | None = None  # the one this job plays (a pending per episode)
 
 
 class Referee:
@@ -174,11 +175,12 @@ class Referee:
 
     def _start(self, pending: _Pending) -> None:
         """Run a candidate's program on its next step: its task's next cascade stage, else
-        its full evaluation."""
+        its full evaluation (a game's: every episode at once, one job each)."""
         task_id = pending.task_id
         if pending.match is not None:
             job = jobs.candidate_job(task_id, self.templates[task_id], pending.program)
-            self._put(pending, jobs.with_driver(job, pending.match.next()))
+            for episode in pending.match.episodes:
+                self._put(replace(pending, episode=episode), jobs.with_driver(job, episode))
             return
         problem, stages = self.problems[task_id], self.stages[task_id]
         if pending.stage < len(stages):
@@ -253,7 +255,8 @@ class Referee:
                 try:
                     self._settle(pending, result)
                 except Exception as err:  # never leave a caller waiting forever
-                    pending.future.set_exception(err)
+                    if not pending.future.done():  # (a game's episodes share one future)
+                        pending.future.set_exception(err)
         except Exception as err:
             self._fail_waiting(err)
 
@@ -265,11 +268,9 @@ class Referee:
         limits = self.limits[pending.task_id]
         stages = self.stages[pending.task_id]
         if pending.match is not None:
-            pending.match.record(result)
-            if pending.match.over:
+            pending.match.record(pending.episode, result)
+            if pending.match.over and not pending.future.done():
                 pending.future.set_result(pending.match.verdicts(tests))
-            else:
-                self._start(pending)
         elif pending.slot_code is not None:
             _chain(self._checks().verdicts(problem, tests, result, pending.slot_code, limits),
                    pending.future)
@@ -290,7 +291,8 @@ class Referee:
             waiting = list(self._pending.values())
             self._pending.clear()
         for pending in waiting:
-            pending.future.set_exception(err)
+            if not pending.future.done():  # (a game's episodes share one future)
+                pending.future.set_exception(err)
 
     def close(self, wait: bool = True) -> None:
         """Once every job handed over is judged; or, not ``wait``ing (Ctrl-C), now: jobs not

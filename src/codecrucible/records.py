@@ -29,7 +29,10 @@ class Problem:
     called with each input as for ``"calls"``, and the values it returned (as data) go to
     ``scorer``, a trusted function in the harness (``"module:function"``) that returns the
     candidate's score, or raises when the values are not a valid answer (``correctness/
-    score.py``). The candidate's process never computes its own score.
+    score.py``). The candidate's process never computes its own score. A score problem whose
+    ``metadata["game"]`` names a game is judged by playing it: the entry point is a policy,
+    called on one observation at a time while the harness holds the game (``correctness/
+    play.py``), and the score is its mean return.
     """
 
     task_id: str

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from codecrucible.correctness import checking
+from codecrucible.correctness import checking, play
 from codecrucible.correctness.expected import TaskTests
 from codecrucible.files import cache_dir
 from codecrucible.records import Problem
@@ -46,6 +46,8 @@ def calibrate(problems: list[Problem], pool: SandboxPool, data_key: str,
     for problem in problems:
         if problem.expected_output is not None:  # the data gives the answer: nothing to run
             cached[problem.task_id] = _given_answer(problem)
+        elif play.is_game(problem):  # the game scores: no reference to run
+            cached[problem.task_id] = play.task_tests(problem)
         elif problem.metadata.get("unjudgeable"):
             cached[problem.task_id] = TaskTests({}, [], [], [], None,
                                                 error=problem.metadata["unjudgeable"])

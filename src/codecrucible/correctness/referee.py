@@ -8,6 +8,10 @@ Work that runs a reference solution goes to ``references``, a pool whose servers
 candidate: a problem judged by its benchmark's own checker (DS-1000) is judged there, from the
 results the candidate's run sent back (``checking.py``), and so is a reference's profile.
 
+A game problem (``play.py``: a score problem naming a game) is judged by playing: each
+candidate's policy plays one episode per seed, side by side, each a sandbox job that the
+harness drives step by step, the game's state never leaving the harness.
+
 A score problem that declares an evaluation cascade (``cascade.py``) runs each candidate on its
 cheap stages first, one job each, and on its full tests only once it passed them all; ``ran``
 counts the runs of each stage.
@@ -24,9 +28,9 @@ import threading
 from collections import Counter
 from collections.abc import Hashable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from codecrucible.correctness import cascade, checking, scoring
+from codecrucible.correctness import cascade, checking, play, scoring
 from codecrucible.correctness.distinct import Distinct
 from codecrucible.correctness.expected import TaskTests, TimeLimits
 from codecrucible.records import Problem, Status, Verdict
@@ -44,7 +48,10 @@ Answer = str | Mapping[str, str | None] | None
 
 def task_limits(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int
                 ) -> jobs.Limits:
-    """What one candidate's run of ``problem`` may use, from its calibrated tests."""
+    """What one candidate's run of ``problem`` may use, from its calibrated tests (for a game,
+    what one episode's run may use)."""
+    if play.is_game(problem):
+        return play.Rules.of(problem).limits(limits.load_s, memory_mb)
     if problem.calls:
         wall = limits.load_s + sum(per_test(problem, tests, limits))
         return jobs.Limits.timed(wall, limits.load_s, memory_mb)
@@ -61,6 +68,8 @@ def per_test(problem: Problem, tests: TaskTests, limits: TimeLimits) -> list[flo
 
 def job_template(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_mb: int) -> dict:
     """The parts of a candidate's job that every sample of ``problem`` shares."""
+    if play.is_game(problem):
+        return play.Rules.of(problem).template(problem.entry_point, limits.load_s, memory_mb)
     run_limits = task_limits(problem, tests, limits, memory_mb)
     if checking.is_checked(problem):
         # What the checker reads of each case's plot, recorded at calibration.
@@ -93,6 +102,8 @@ class _Pending:
     scoring: scoring.Scoring | None = None
     program: str = ""                 # the candidate's program, run once per cascade step
     stage: int = 0                    # the cascade stage it is at; past the last: the full one
+    match: play.Match | None = None   # a game problem's episodes, side by side
+    episode: play.Episode | None = None  # the one this job plays (a pending per episode)
 
 
 class Referee:
@@ -155,6 +166,8 @@ class Referee:
             pending = _Pending(future, task_id, program=program)
             if checking.is_checked(problem):
                 pending.slot_code = slot
+            elif play.is_game(problem):
+                pending.match = play.Match(play.Rules.of(problem), self.limits[task_id].cpu_s)
             with self._lock:
                 self.executed += 1
             self._start(pending)
@@ -162,8 +175,13 @@ class Referee:
 
     def _start(self, pending: _Pending) -> None:
         """Run a candidate's program on its next step: its task's next cascade stage, else
-        its full evaluation."""
+        its full evaluation (a game's: every episode at once, one job each)."""
         task_id = pending.task_id
+        if pending.match is not None:
+            job = jobs.candidate_job(task_id, self.templates[task_id], pending.program)
+            for episode in pending.match.episodes:
+                self._put(replace(pending, episode=episode), jobs.with_driver(job, episode))
+            return
         problem, stages = self.problems[task_id], self.stages[task_id]
         if pending.stage < len(stages):
             stage = stages[pending.stage]
@@ -237,7 +255,8 @@ class Referee:
                 try:
                     self._settle(pending, result)
                 except Exception as err:  # never leave a caller waiting forever
-                    pending.future.set_exception(err)
+                    if not pending.future.done():  # (a game's episodes share one future)
+                        pending.future.set_exception(err)
         except Exception as err:
             self._fail_waiting(err)
 
@@ -248,7 +267,11 @@ class Referee:
         problem, tests = self.problems[pending.task_id], self.tests[pending.task_id]
         limits = self.limits[pending.task_id]
         stages = self.stages[pending.task_id]
-        if pending.slot_code is not None:
+        if pending.match is not None:
+            pending.match.record(pending.episode, result)
+            if pending.match.over and not pending.future.done():
+                pending.future.set_result(pending.match.verdicts(tests))
+        elif pending.slot_code is not None:
             _chain(self._checks().verdicts(problem, tests, result, pending.slot_code, limits),
                    pending.future)
         elif pending.stage < len(stages):
@@ -268,7 +291,8 @@ class Referee:
             waiting = list(self._pending.values())
             self._pending.clear()
         for pending in waiting:
-            pending.future.set_exception(err)
+            if not pending.future.done():  # (a game's episodes share one future)
+                pending.future.set_exception(err)
 
     def close(self, wait: bool = True) -> None:
         """Once every job handed over is judged; or, not ``wait``ing (Ctrl-C), now: jobs not

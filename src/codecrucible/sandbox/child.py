@@ -4,7 +4,8 @@ A child is forked before its job arrives (``server.py``: the next one while the 
 busy with the last result) and confines itself as far as no job is needed: new session, memory
 cgroup, the job-independent resource limits, death with the server, stdio rewired and every
 other descriptor closed, no new privileges, Landlock. Then it waits for its job on a pipe from
-the server (a child that never gets one exits at the pipe's end without running anything),
+the server (a child that never gets one exits at the pipe's end without running anything;
+an episode's child keeps the pipe and reads its observations there),
 still as the server's user and with no work directory, so that nothing of it is a
 candidate's until a job arrives; and finishes: the work directory the server made for the job,
 the job's resource limits, the slot's uid (and death with the server again, which the uid
@@ -24,14 +25,13 @@ import sys
 import traceback
 
 from codecrucible.sandbox import counters, landlock, seccomp
-from codecrucible.sandbox.channel import RESULT_FD
+from codecrucible.sandbox.channel import JOB_FD, RESULT_FD
 from codecrucible.sandbox.frames import read_frame
 from codecrucible.sandbox.runner import RUNNERS
 
 SETUP_FAILED = 121
 _PR_SET_PDEATHSIG = 1
 WORKDIR_KEY = "_workdir"  # the server's addition to a job it hands its child
-_JOB_FD = RESULT_FD + 2  # the job arrives here (RESULT_FD + 1 holds Landlock's ruleset)
 _SPARE_FDS = 32  # where descriptors wait while stdio is rewired (below RLIMIT_NOFILE)
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -40,12 +40,13 @@ def run_child(server, out_w: int, err_w: int, res_w: int, job_r: int) -> None:
     try:
         server_pid = os.getppid()
         _prepare(server, server_pid, out_w, err_w, res_w, job_r)
-        job = read_frame(_JOB_FD)
+        job = read_frame(JOB_FD)
         if job is None:  # the server ended, or no longer needs this child: nothing ran
             os._exit(SETUP_FAILED)
-        os.close(_JOB_FD)
         workdir = job.pop(WORKDIR_KEY)
         job = server.expand(job)
+        if job.get("kind") != "episode":  # an episode reads its observations there
+            os.close(JOB_FD)
         _finish(server, server_pid, job, workdir)
     except BaseException as err:  # fail closed: no user code runs after a failed setup
         try:
@@ -82,13 +83,13 @@ def _prepare(server, server_pid: int, out_w: int, err_w: int, res_w: int, job_r:
     ruleset = None if server.ruleset_fd is None else \
         fcntl.fcntl(server.ruleset_fd, fcntl.F_DUPFD, _SPARE_FDS)
     for target, source in ((0, null), (1, out_w), (2, err_w), (RESULT_FD, res_w),
-                           (_JOB_FD, job_fd)):
+                           (JOB_FD, job_fd)):
         os.dup2(source, target)
     if ruleset is not None:
         ruleset = os.dup2(ruleset, RESULT_FD + 1)
     else:
-        os.closerange(RESULT_FD + 1, _JOB_FD)
-    os.closerange(_JOB_FD + 1, 1 << 16)
+        os.closerange(RESULT_FD + 1, JOB_FD)
+    os.closerange(JOB_FD + 1, 1 << 16)
     seccomp.set_no_new_privs()
     if ruleset is not None:
         landlock.restrict_self(ruleset)

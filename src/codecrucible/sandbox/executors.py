@@ -19,6 +19,10 @@ class Executor(Protocol):
 
     ``imap`` takes ``(key, job)`` pairs, or an ``Inbox`` other threads fill, and yields
     ``(key, result)`` in completion order; ``layers`` says which isolation layers are active.
+    A job may carry a driver (``jobs.DRIVER``: an episode's, whose game stays with it): the
+    executor asks it for the job's next message as answers arrive and sends what it says,
+    as ``ForkServer`` does; the driver never reaches a fork server (a Ray executor keeps it
+    beside the actor's pool that runs the job, or relays each message).
     Example, an executor that runs every job on one fork server::
 
         class OneServer:

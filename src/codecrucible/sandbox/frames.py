@@ -29,8 +29,13 @@ def read_frame(fd: int) -> dict | None:
 
 
 def write_frame(fd: int, message: dict) -> None:
+    write_all(fd, encode_frame(message))
+
+
+def encode_frame(message: dict) -> bytes:
+    """A JSON frame's bytes, for a writer that sends them as it can (``Watch``)."""
     body = json.dumps(message, separators=(",", ":")).encode()
-    write_all(fd, _HEADER.pack(len(body)) + body)
+    return _HEADER.pack(len(body)) + body
 
 
 def write_chunk(fd: int, data: bytes) -> None:

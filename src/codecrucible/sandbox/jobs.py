@@ -5,16 +5,25 @@ of their keys (``reference``, ``template``), so each builder here returns exactl
 the server reads, built in one place from typed arguments. A job stays a dict on its way
 through the pool: what is sent is what was built, with no second encoding step that could
 drift from the first. ``Limits`` is the typed part every job shares.
+
+One key is never sent: ``DRIVER``, an episode's harness-side driver (``episode_job``), which
+``ForkServer.submit`` takes out of the job and keeps.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 DEFAULT_OUTPUT_BYTES = 1 << 20
 DEFAULT_RESULT_BYTES = 64 << 20
+DRIVER = "driver"
+
+# What drives an episode from the harness: given every answer line so far, the next message
+# for the running job (``{"observe": wire text}``, or ``{"stop": True}`` to end it), or None
+# while there is nothing to send (no new answer yet).
+Driver = Callable[[list[str]], dict | None]
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,24 @@ def calls_job(entry: str, tests: Sequence[str], limits: Limits, *, code: str | N
     job["oracle"] = oracle
     job["limits"] = limits.to_wire()
     return job
+
+
+def episode_job(entry: str, limits: Limits, *, step_s: float, code: str | None = None
+                ) -> dict:
+    """Load a policy and call ``entry`` on each observation the harness sends while the job
+    runs, answering each with the action it returned; each step has ``step_s`` seconds from
+    the observation's arrival. Add a ``Driver`` under ``DRIVER`` (``with_driver``) to run it."""
+    job: dict = {"kind": "episode", "entry": entry, "step_s": step_s}
+    if code is not None:
+        job["code"] = code
+    job["limits"] = limits.to_wire()
+    return job
+
+
+def with_driver(job: dict, driver: Driver) -> dict:
+    """``job`` (an episode, or a candidate's job on an episode's template) driven by
+    ``driver``, which the pool calls as answers arrive and never sends."""
+    return {**job, DRIVER: driver}
 
 
 def record_job(code: str, entry: str, snippets: Sequence[str], limits: Limits) -> dict:

@@ -30,6 +30,7 @@ from codecrucible.records import valid_text
 from codecrucible.sandbox import cleanup, reaper
 from codecrucible.sandbox.frames import read_frame, write_frame
 from codecrucible.sandbox.inbox import Inbox, Iterated
+from codecrucible.sandbox.jobs import DRIVER, Driver
 from codecrucible.sandbox.server import TEMPLATE_SLOTS
 
 # Variables that tune numeric libraries and carry nothing secret; everything else is dropped.
@@ -73,7 +74,9 @@ class ForkServer:
     """One fork server (``server.py``) for one slot and role, seen from the harness: it is
     handed one job at a time (``submit``), and each message it sends back (``receive``) is
     either answer lines, which accumulate in ``lines`` as they arrive, or the job's result.
-    It mirrors the server's template cache, so a task's shared job parts cross once."""
+    It mirrors the server's template cache, so a task's shared job parts cross once. An
+    episode's driver (``jobs.DRIVER``) stays here: it is asked for the job's first message
+    when the job is sent and for the next each time answer lines arrive (``send``)."""
 
     def __init__(self, slot: int = 0, config: SandboxConfig | None = None,
                  role: str = CANDIDATES, *, wait: bool = True):
@@ -90,6 +93,7 @@ class ForkServer:
         self._templates: OrderedDict[str, None] = OrderedDict()  # mirrors the server's cache
         self._pending = bytearray()
         self.lines: list[str] = []
+        self.driver: Driver | None = None
         env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ} | _THREAD_ENV
         self.process = subprocess.Popen(
             [self.config.python, "-I", "-m", "codecrucible.sandbox.server"],
@@ -119,7 +123,8 @@ class ForkServer:
             raise SandboxError(f"a {'reference' if job.get('reference') else 'candidate'} job "
                                f"cannot run on a server for {self.role}: a server's children "
                                "inherit its memory, so the two never share one")
-        job = {k: v for k, v in job.items() if k != "reference"}
+        driver = job.get(DRIVER)
+        job = {k: v for k, v in job.items() if k not in ("reference", DRIVER)}
         name = job.get("template")
         if name is not None:
             if name in self._templates:
@@ -136,6 +141,8 @@ class ForkServer:
             write_frame(self._in, job)
         except BrokenPipeError as err:
             raise SandboxError("sandbox server died") from err
+        self.driver = driver
+        self._drive()
 
     def receive(self) -> dict | None:
         """Read one message: new answer lines go to ``self.lines`` (None is returned), or the
@@ -145,13 +152,17 @@ class ForkServer:
             self.kill()  # whatever of its job is left
             raise SandboxError("sandbox server died during a job")
         if "chunk" in message:
+            answered = len(self.lines)
             self._add_answers(message["chunk"])
+            if len(self.lines) > answered:
+                self._drive()
             return None
         if "started" in message:
             self.job_pid = message["started"]
             return None
         self.busy = False
         self.job_pid = None
+        self.driver = None
         result = message.get("result", message)
         if "error" in result:
             raise SandboxError(valid_text(f"sandbox server error: {result['error']}"))
@@ -173,10 +184,25 @@ class ForkServer:
 
     def stop(self) -> None:
         """Ask the server to end the running job now (the harness has seen enough)."""
+        self.send({"stop": True})
+
+    def send(self, message: dict) -> None:
+        """Send the running job a message: ``{"stop": True}``, or an episode's next
+        ``{"observe": text}``. One that crosses the job's end is ignored by the server."""
         try:
-            write_frame(self._in, {"stop": True})
+            write_frame(self._in, message)
         except BrokenPipeError:
-            pass
+            pass  # the server died: ``receive`` says so
+
+    def _drive(self) -> None:
+        """Send what the running episode's driver says next, if anything."""
+        if self.driver is None:
+            return
+        message = self.driver(self.lines)
+        if message is not None:
+            if message.get("stop"):
+                self.driver = None  # the episode is over: nothing more to send it
+            self.send(message)
 
     def run(self, job: dict) -> dict:
         self.submit(job)
@@ -273,13 +299,15 @@ class SandboxPool:
              ) -> Iterator[tuple[object, dict]]:
         """Run ``(key, job)`` pairs; yield ``(key, result)`` in completion order.
 
-        ``jobs`` is an iterable, or an ``Inbox`` that other threads fill while this runs (it
-        ends when the inbox is closed and drained). ``watch(key, lines)``, if given, sees the
-        answer lines received so far each time more arrive, and returns True to stop that job
-        early (for instance at a wrong answer). A job whose server dies yields a result with
-        ``"sandbox_error"`` and the server is replaced, so one catastrophic program cannot stop
-        an evaluation. When this ends early (the consumer stopped, Ctrl-C), running jobs are
-        killed with their servers, which are replaced when next needed.
+        ``jobs`` is an iterable, or an ``Inbox`` that other threads fill while this runs (it ends
+        when the inbox is closed and drained). ``watch(key, lines)``, if given, sees the answer
+        lines received so far each time more arrive, and returns True to stop that job early (for
+        instance at a wrong answer). An episode's driver (``jobs.with_driver``) is asked for the
+        next observation by the job's server as the same lines arrive, so episodes run side by side
+        here like any other job. A job whose server dies yields a result with ``"sandbox_error"``
+        and the server is replaced, so one catastrophic program cannot stop an evaluation. When
+        this ends early (the consumer stopped, Ctrl-C), running jobs are killed with their servers,
+        which are replaced when next needed.
         """
         source = jobs if isinstance(jobs, Inbox) else Iterated(jobs)
         selector = selectors.DefaultSelector()

@@ -1,14 +1,17 @@
 """What runs inside the confined child, after every isolation layer is in place.
 
-Seven kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
+Eight kinds of job: ``script`` runs a program as ``__main__``; ``calls`` loads a program and
 calls its entry point on each test input, writing one answer line per test (never a verdict:
-the child is never told the expected answers); ``record`` runs test statements against a
-reference solution and records every call they make (calibration); ``program`` runs a whole
-program and answers once, with the value it printed last (MTPB); ``values`` and ``check``
-(``checked.py``) run the two sides of a program checked by its benchmark's own code in a
-process apart (DS-1000): the results, and, on a reference server, the checker;
-``profile`` measures a correct program's entry point on chosen inputs, in instructions where
-the kernel counts them and CPU time where it does not (the efficiency judge).
+the child is never told the expected answers); ``episode`` loads a policy and calls it on each
+observation the harness sends while it plays a game (one at a time, on the job's pipe),
+answering each with the action it returned (the game itself stays in the harness); ``record``
+runs test statements against a reference solution and records every call they make
+(calibration); ``program`` runs a whole program and answers once, with the value it printed
+last (MTPB); ``values`` and ``check`` (``checked.py``) run the two sides of a program checked
+by its benchmark's own code in a process apart (DS-1000): the results, and, on a reference
+server, the checker; ``profile`` measures a correct program's entry point on chosen inputs, in
+instructions where the kernel counts them and CPU time where it does not (the efficiency
+judge).
 
 Answer lines go to ``RESULT_FD``: ``[index, value, exception, seconds]`` in wire encoding.
 """
@@ -23,13 +26,15 @@ import time
 import traceback
 
 from codecrucible.sandbox import checked, wire
-from codecrucible.sandbox.channel import RESULT_FD, write_all
+from codecrucible.sandbox.channel import JOB_FD, RESULT_FD, write_all
+from codecrucible.sandbox.frames import read_frame
 
 LOADED = b"loaded\n"  # written once the program is loaded, before the first answer
 # The longest answer line an honest run writes, with room to spare: a value over
 # ``wire.DIGEST_ABOVE`` travels as its digest. Calibration's ``record`` lines carry a test's
 # arguments, which can be large; they are bounded by the job's result cap alone.
 LINE_BYTES = 1 << 20
+EPISODE_LINE_BYTES = 64 << 10  # an action is a short string: an answer line is far shorter
 
 
 def answer_lines(job: dict) -> int | None:
@@ -87,6 +92,34 @@ def _run_calls(job: dict) -> None:
         except BaseException as err:
             line = _line([index, None, type(err).__name__, None])
         write_all(RESULT_FD, line)
+
+
+def _run_episode(job: dict) -> None:
+    """Call the entry point (a policy) on each observation that arrives on ``JOB_FD``, one at a
+    time, and send back what it returned, until the pipe ends. The harness sends the next
+    observation only once it has this one's answer, so there is nothing to read ahead."""
+    policy, _ = _load_entry(job)
+    write_all(RESULT_FD, LOADED)
+    index = 0
+    while (message := read_frame(JOB_FD)) is not None:
+        line = _step(index, policy, wire.loads(message["observe"]))
+        sys.stdout.flush()  # the episode ends with a kill: what it printed is kept
+        write_all(RESULT_FD, line)
+        index += 1
+
+
+def _step(index: int, policy, observation: object) -> bytes:
+    """One step's answer line: the action the policy returned, or what it raised."""
+    started = time.perf_counter()
+    try:
+        action = policy(observation)
+    except BaseException as err:
+        return _line([index, None, type(err).__name__, None])
+    seconds = time.perf_counter() - started
+    try:
+        return f"[{index},{wire.dumps(action)},null,{json.dumps(seconds)}]\n".encode()
+    except (wire.Unserializable, ValueError) as err:
+        return _line([index, None, f"Unserializable:{err}"[:200], None])
 
 
 def _run_record(job: dict) -> None:
@@ -240,6 +273,7 @@ def _run_profile(job: dict) -> None:
             tracemalloc.stop()
 
 
-RUNNERS = {"script": _run_script, "calls": _run_calls, "record": _run_record,
+RUNNERS = {"script": _run_script, "calls": _run_calls, "episode": _run_episode,
+           "record": _run_record,
            "values": checked.run_values, "check": checked.run_check,
            "program": _run_program, "profile": _run_profile}

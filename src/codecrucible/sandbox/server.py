@@ -2,17 +2,19 @@
 
 ``ForkServer`` (pool.py) starts this module with an empty environment and talks to it over its
 stdin/stdout in length-prefixed frames, JSON or raw answer bytes; nothing is ever unpickled.
-Per job the server hands the job to a forked child and announces its pid (``{"started":
-pid}``, the job's process group). The child is forked ahead: once a job's result is sent, the
-server forks the next one, a fresh fork of this clean server (the last job's processes killed,
-its work directory and ``/dev/shm`` emptied), which confines itself as far as it can without a
-job while the harness reads the result and picks the next job. The child, in order: starts a
-new session, asks to die with the server, rewires stdio, closes every other descriptor,
-applies Landlock; then reads its job, enters the job's fresh work directory on the server's
-private tmpfs, sets the job's resource limits, drops to the slot's uid (when root), applies
-seccomp, scrubs the environment, and only then runs the code (``child.py``). Any failure
-before that point exits with ``SETUP_FAILED`` before a line of the code runs (fail closed).
-A child that is never handed a job runs nothing: the server kills it when it ends.
+Per job the server hands the job to a forked child and announces its pid (``{"started": pid}``,
+the job's process group). An episode (a policy playing a game the harness holds) keeps the
+child's job pipe open: the harness's observations reach the child there, one at a time. The
+child is forked ahead: once a job's result is sent, the server forks the next one, a fresh fork
+of this clean server (the last job's processes killed, its work directory and ``/dev/shm``
+emptied), which confines itself as far as it can without a job while the harness reads the
+result and picks the next job. The child, in order: starts a new session, asks to die with the
+server, rewires stdio, closes every other descriptor, applies Landlock; then reads its job,
+enters the job's fresh work directory on the server's private tmpfs, sets the job's resource
+limits, drops to the slot's uid (when root), applies seccomp, scrubs the environment, and only
+then runs the code (``child.py``). Any failure before that point exits with ``SETUP_FAILED``
+before a line of the code runs (fail closed). A child that is never handed a job runs nothing:
+the server kills it when it ends.
 
 The modules it is made of: ``frames`` (the protocol), ``child`` (the child's confinement, then
 its job), ``watch`` (one execution seen from the server) and this one (start-up: the layers
@@ -57,7 +59,7 @@ class _Child:
     out_r: int
     err_r: int
     res_r: int
-    job_w: int
+    job_w: int | None  # None once the job is sent; an episode's stays open
     templates: frozenset[str]
 
 
@@ -245,7 +247,9 @@ class Server:
             write_frame(child.job_w, {**message, WORKDIR_KEY: workdir})
         except BrokenPipeError:  # it died waiting (its setup failed): the watch reports how
             pass
-        os.close(child.job_w)
+        if full.get("kind") != "episode":  # an episode's observations follow on this pipe
+            os.close(child.job_w)
+            child.job_w = None
         return child, full, workdir, started
 
     def run(self, job: dict) -> dict:
@@ -253,7 +257,7 @@ class Server:
         child, job, workdir, started = self._hand_over(job)
         pid = child.pid
         watch = Watch(job, pid, started, child.out_r, child.err_r, child.res_r, self.proto_in,
-                      self.proto_out)
+                      self.proto_out, child.job_w)
         try:
             # The job's process group: the harness kills it itself when it must end this job
             # without this server (Ctrl-C), as only the child dies with the server.
@@ -267,6 +271,8 @@ class Server:
             _reap_orphans()
             for fd in (child.out_r, child.err_r, child.res_r, watch.pidfd):
                 os.close(fd)
+            if child.job_w is not None:
+                os.close(child.job_w)
             # Whatever the candidate left, the verdict stands; what cannot be removed is
             # reported, and the harness gives the next job a fresh server.
             left = cleanup.remove_tree(workdir)
@@ -369,8 +375,8 @@ def main() -> None:
 def _serve(server: Server, proto_in: int, proto_out: int) -> None:
     server.fork_ahead()
     while (job := read_frame(proto_in)) is not None:
-        if job.get("stop"):
-            continue  # a stop that crossed the end of its job
+        if "stop" in job or "observe" in job:
+            continue  # a stop, or an episode's observation, that crossed the end of its job
         try:
             result = server.run(job)
         except EOFError:

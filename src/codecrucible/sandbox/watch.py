@@ -1,4 +1,5 @@
-"""The server's side of one execution (``Watch``): deadlines, output caps, forwarding answers."""
+"""The server's side of one execution (``Watch``): deadlines, output caps, forwarding answers,
+and an episode's observations."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import select
 import signal
 import time
 
-from codecrucible.sandbox.frames import read_frame, write_chunk
-from codecrucible.sandbox.runner import LINE_BYTES, answer_lines
+from codecrucible.sandbox.frames import encode_frame, read_frame, write_chunk
+from codecrucible.sandbox.runner import EPISODE_LINE_BYTES, LINE_BYTES, answer_lines
 
 _TAIL = 4096
+OBSERVATION_BYTES = 64 << 10  # the largest observation frame forwarded to an episode
 
 
 class Watch:
@@ -22,24 +24,41 @@ class Watch:
     opens when the previous answer line ends, so no trickle of bytes re-arms a deadline, and
     nothing re-arms the hard deadline. A line longer than ``line_cap`` ends the run
     (``output_capped``); lines beyond those the runner writes are not forwarded.
+
+    An episode (``job_w``: the child's job pipe, kept open) is driven by the harness: each
+    ``{"observe": text}`` it sends is forwarded to the child, never blocking (what the pipe
+    does not take yet waits in ``outbox``), and opens a step window of ``step_s`` that its
+    answer line closes; waiting for the harness counts against the hard deadline alone. One
+    observation at a time: a second before the first is answered, or one over
+    ``OBSERVATION_BYTES``, is refused, and so is an answer nobody asked for; each ends the
+    run, saying why (``refused``).
     """
 
-    def __init__(self, job, pid, started, out_r, err_r, res_r, proto_in, proto_out):
+    def __init__(self, job, pid, started, out_r, err_r, res_r, proto_in, proto_out,
+                 job_w=None):
         limits = job.get("limits", {})
         self.pid = pid
         self.proto_in, self.proto_out = proto_in, proto_out
         self.output_cap = int(limits.get("output_bytes", 1 << 20))
         self.result_cap = int(limits.get("result_bytes", 64 << 20))
         self.max_lines = answer_lines(job)
-        self.line_cap = int(limits.get("line_bytes", self.result_cap if self.max_lines is None
-                                       else LINE_BYTES))
+        self.job_w = job_w
+        default_line = EPISODE_LINE_BYTES if job_w is not None else \
+            self.result_cap if self.max_lines is None else LINE_BYTES
+        self.line_cap = int(limits.get("line_bytes", default_line))
         self.line_bytes = 0  # of the line not yet ended
         # Loading the program has its own allowance, ended by the runner's "loaded" line; then
         # each test has its own window, opened when the previous answer line ends. A program
         # stuck in its first test is stopped after that test's window, not the load allowance.
         # The hard deadline caps the sum.
         self.test_limits = job.get("test_limits") or []
-        self.loading = job.get("kind") in ("calls", "profile")
+        self.loading = job.get("kind") in ("calls", "profile", "episode")
+        self.step_s = float(job.get("step_s", 1.0))
+        self.outbox = bytearray()  # observation bytes the child's pipe has not taken yet
+        self.asked = 0  # observations forwarded
+        self.refused: str | None = None
+        if job_w is not None:
+            os.set_blocking(job_w, False)
         self.deadline = started + float(limits.get("load_s", limits.get("wall_s", 10)))
         self.hard_deadline = started + float(limits.get("wall_s", 3600))
         self.streams = {out_r: bytearray(), err_r: bytearray()}
@@ -59,15 +78,17 @@ class Watch:
             if now >= deadline:
                 self.timed_out = True
                 return
-            ready, _, _ = select.select(open_fds, [], [], deadline - now)
+            sending = [self.job_w] if self.outbox and not self.loading else []
+            ready, writable, _ = select.select(open_fds, sending, [], deadline - now)
+            if writable:
+                self._send_observation()
             for fd in ready:
                 if fd == self.pidfd:
                     open_fds.remove(fd)
                     exited = True
                     continue
                 if fd == self.proto_in:
-                    if _is_stop(read_frame(self.proto_in)):
-                        self.stopped_early = True
+                    if not self._on_message(read_frame(self.proto_in)):
                         return
                     continue
                 data = os.read(fd, 1 << 16)
@@ -83,6 +104,43 @@ class Watch:
                 # The child is gone; whatever its descendants still hold open does not count.
                 self._drain(open_fds)
                 return
+
+    def _on_message(self, message: dict | None) -> bool:
+        """A message from the harness while the job runs: stop it, or (an episode) forward
+        the next observation; False when the run ends here."""
+        if message is None:
+            raise EOFError("the harness closed the connection")
+        if message.get("stop"):
+            self.stopped_early = True
+            return False
+        if self.job_w is None or "observe" not in message:
+            return True
+        if not isinstance(message["observe"], str):
+            self.refused = "an observation that is not wire text"
+            return False
+        frame = encode_frame({"observe": message["observe"]})
+        if len(frame) > OBSERVATION_BYTES:
+            self.refused = f"an observation of {len(frame)} bytes (the cap is " \
+                f"{OBSERVATION_BYTES})"
+            return False
+        if self.asked > self.answers:
+            self.refused = "an observation sent before the last one was answered"
+            return False
+        self.outbox += frame
+        self.asked += 1
+        if not self.loading:
+            self.deadline = time.monotonic() + self.step_s
+            self._send_observation()  # the pipe is almost always empty: no select first
+        return True
+
+    def _send_observation(self) -> None:
+        """Write what the child's job pipe takes now of the observation waiting for it."""
+        try:
+            del self.outbox[:os.write(self.job_w, self.outbox)]
+        except BlockingIOError:
+            pass
+        except BrokenPipeError:  # the child is gone, or closed it: its end is seen apart
+            self.outbox.clear()
 
     def _drain(self, fds: list[int]) -> None:
         kill_group(self.pid)
@@ -121,8 +179,13 @@ class Watch:
                 return True  # still loading: the marker line is not complete yet
             data = data[end + 1:]
             self.loading = False
-            self.deadline = time.monotonic() + self.test_limits[0] if self.test_limits \
-                else self.hard_deadline
+            if self.job_w is not None:
+                self.deadline = self._step_deadline()
+            else:
+                self.deadline = time.monotonic() + self.test_limits[0] if self.test_limits \
+                    else self.hard_deadline
+        if self.job_w is not None:
+            return self._on_actions(data)
         ended = data.count(b"\n")
         room = None if self.max_lines is None else self.max_lines - self.answers
         wanted = data if room is None or ended < room else _first_lines(data, room)
@@ -136,6 +199,28 @@ class Watch:
             return False
         self.deadline = time.monotonic() + self.test_limits[self.answers]
         return True
+
+    def _on_actions(self, data: bytes) -> bool:
+        """An episode's answer bytes: forwarded up to the end of the last line asked for; an
+        answered observation closes its step window."""
+        room = self.asked - self.answers
+        wanted = _first_lines(data, room) if data.count(b"\n") >= room else data
+        if wanted:
+            write_chunk(self.proto_out, wanted)
+        ended = wanted.count(b"\n")
+        self.answers += ended
+        if len(wanted) < len(data):
+            self.refused = "an answer nobody asked for"
+            return False
+        if ended:
+            self.deadline = self._step_deadline()
+        return True
+
+    def _step_deadline(self) -> float:
+        """A step's window while an observation waits for its answer, else the hard deadline
+        (waiting for the harness)."""
+        return time.monotonic() + self.step_s if self.asked > self.answers \
+            else self.hard_deadline
 
     def _lines_fit(self, data: bytes) -> bool:
         """Whether every line, counting what came before ``data``, is within ``line_cap``.
@@ -152,7 +237,8 @@ class Watch:
 
     def report(self, status: int, usage, wall: float) -> dict:
         exit_code = os.waitstatus_to_exitcode(status) if status is not None else None
-        return {
+        refused = {"refused": self.refused} if self.refused else {}
+        return refused | {
             "exit": exit_code, "timed_out": self.timed_out, "output_capped": self.output_capped,
             "stopped_early": self.stopped_early,
             "stdout": bytes(self.streams[min(self.streams)]).decode("utf-8", "replace"),
@@ -169,12 +255,6 @@ def _first_lines(data: bytes, count: int) -> bytes:
     for _ in range(max(count, 0)):
         end = data.find(b"\n", end + 1)
     return data[:end + 1]
-
-
-def _is_stop(message: dict | None) -> bool:
-    if message is None:
-        raise EOFError("the harness closed the connection")
-    return bool(message.get("stop"))
 
 
 def kill_group(pid: int) -> None:

@@ -1,12 +1,13 @@
 """The Baba engine, one rule mechanic at a time on small maps, then the ten levels: every
 reference solution wins and earns 100 - its length, wrong move sequences do not win, and the
-later levels are won only by changing the rules."""
+later levels' solutions change the rules."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from games.baba_search import shortest_solution
 
 from codecrucible.benchmarks.games import baba, episode
 from codecrucible.benchmarks.games.baba_levels import LEVELS
@@ -198,7 +199,23 @@ def test_wrong_move_sequences_do_not_win(index):
         assert not baba.replay(baba.reset(index), wrong)[0].won
 
 
-def test_the_later_levels_are_won_only_after_the_rules_change():
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 5])
+def test_the_reference_solutions_of_the_quick_levels_are_shortest(index):
+    """(The others' were found by the same search; it takes seconds to minutes on them.)"""
+    assert len(shortest_solution(baba.reset(index))) == len(LEVELS[index].solution)
+
+
+def test_no_win_leaves_the_rules_standing_on_the_level_that_teaches_breaking_them():
+    assert shortest_solution(baba.reset(5), keep_rules=True) is None
+
+
+def test_the_search_says_when_there_is_no_solution_or_it_gave_up():
+    assert shortest_solution(baba.parse(["B=Y.", "F=V.", "b..."])) is None
+    with pytest.raises(RuntimeError, match="within 3 states"):
+        shortest_solution(baba.reset(9), max_states=3)
+
+
+def test_the_later_levels_reference_solutions_change_the_rules():
     changed = [i for i, level in enumerate(LEVELS)
                if baba.replay(baba.reset(i), level.moves())[0].rules != baba.reset(i).rules]
     assert changed == [4, 5, 6, 7, 8, 9]

@@ -2,9 +2,13 @@
 
 One character a cell (``LEGEND``): objects lower case, words upper case, ``=`` for ``IS``,
 ``.`` empty. A rule in a corner of the border cannot be pushed apart (every push runs into the
-border), which is how a level locks the rules it does not want changed. A solution is a string
-of moves, ``u``, ``d``, ``l``, ``r``; each is a shortest one (found by breadth-first search
-over states) and ``tests/games/test_baba.py`` replays it to a win.
+border), which is how a level keeps the rules it wants; other words may still join one (level
+6's ``WALL IS STOP`` in the corner, with ``FLAG`` pushed under its ``IS``, becomes
+``WALL IS FLAG`` too). Levels 4-9 cannot be won without forming or breaking a rule, by
+construction: no WIN rule at the start (4, 9), the flag shut in by STOP walls (5, 6) or out of
+Baba's reach (7), a row of KILL skulls across the level (8). A solution is a string of moves,
+``u``, ``d``, ``l``, ``r``, each a shortest one (breadth-first search over states,
+``tests/games/baba_search.py``); ``tests/games/test_baba.py`` replays every one to a win.
 """
 
 from __future__ import annotations

@@ -67,6 +67,6 @@ def test_the_depth_first_maze_beats_the_empty_one_and_is_repeatable():
 def test_the_scorer_takes_the_calls_arguments_and_grids_as_discovery_scorers_do():
     inputs = [(W, H, [0, 0], [9, 9]), (5, 5, (0, 0), (4, 4))]
     values = [maze.empty_maze(*maze.TASK), maze.empty_maze(5, 5, (0, 0), (4, 4))]
-    assert maze.maze(inputs, values) == Scored(13.0, {"mean_path": 13.0, "shortest_path": 8})
+    assert maze.maze(inputs, values) == Scored(13.0, {"mean_path": 13.0, "shortest_path": 8.0})
     with pytest.raises(ValueError):
         maze.maze(inputs, [values[0], None])

@@ -71,7 +71,8 @@ def maze(inputs: list, values: list) -> Scored:
     lengths = [fitness(grid, w, h, tuple(s), tuple(e))
                for (w, h, s, e), grid in zip(inputs, values, strict=True)]
     return Scored(sum(lengths) / len(lengths),
-                  {"mean_path": sum(lengths) / len(lengths), "shortest_path": min(lengths)})
+                  {"mean_path": sum(lengths) / len(lengths),
+                   "shortest_path": float(min(lengths))})
 
 
 # Baselines: the empty maze (the Manhattan distance) and a random depth-first maze.

@@ -19,7 +19,8 @@ rerun with the same directory replays the answers and judges nothing twice: fini
 read back, not run). It writes ``results.json`` and ``table.md`` there.
 
     .venv/bin/python perf/evolve_vs_sampling.py                           # defaults below
-    .venv/bin/python perf/evolve_vs_sampling.py --benchmarks discovery --calls 8 --trials 2
+    .venv/bin/python perf/evolve_vs_sampling.py --benchmarks discovery --calls 8 --trials 2 \
+        --task Discovery/circle_packing_26 --task Discovery/cap_set_8
     .venv/bin/python perf/evolve_vs_sampling.py --benchmarks humaneval+ --limit 20 --calls 4
     .venv/bin/python perf/evolve_vs_sampling.py -m embedded:qwen2.5-coder-1.5b --out-dir /tmp/x
 """
@@ -60,6 +61,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--trials", type=int, default=2, help="evolve's conversations")
     parser.add_argument("--limit", type=int, default=None,
                         help="only the first N problems of each benchmark")
+    parser.add_argument("--task", action="append", default=[],
+                        help="only this task id or pattern (repeatable), as crucible run takes")
     parser.add_argument("-t", "--temperature", type=float, default=0.8)
     parser.add_argument("--max-tokens", type=int, default=768)
     parser.add_argument("--out-dir", type=Path, default=PERF / "out" / "evolve_vs_sampling")
@@ -97,6 +100,8 @@ def run_arm(args, benchmark: str, arm: str) -> dict:
             "--data-dir", str(args.data_dir)]
     if args.limit:
         argv += ["--limit", str(args.limit)]
+    for task in args.task:
+        argv += ["--task", task]
     command = " ".join(["crucible", *argv[1:]])
     if record.exists() and json.loads(record.read_text())["command"] == command:
         say(f"{benchmark} {arm}: finished before, read back ({record})")

@@ -140,7 +140,7 @@ FOLLOW = """def policy(observation):
 
 @needs_minatar
 def test_they_are_registered_and_play_through_the_sandbox_as_in_process(sandbox_pool):
-    assert set(NAMES) <= set(play.GAMES.names())
+    assert all(play.GAMES.get(name) is game for name, game in minatar_games.games().items())
     rules = play.Rules.of(_problem("minatar-breakout"))
     namespace: dict = {}
     exec(FOLLOW, namespace)  # our own policy, run here to compare: never a candidate's
@@ -156,6 +156,8 @@ def test_without_minatar_the_games_say_how_to_install_it(monkeypatch):
     assert minatar_games.references() == {}
     with pytest.raises(minatar_games.MinAtarMissing, match="make minatar"):
         minatar_games.games()
+    monkeypatch.setattr(minatar_games, "_environment_class",
+                        minatar_games._environment_class.__wrapped__)  # not the imported one
     with pytest.raises(minatar_games.MinAtarMissing, match="--no-deps minatar==1.0.15"):
         minatar_games.BREAKOUT.reset(0)
     assert minatar_games.unavailable("minatar-breakout") == minatar_games.MISSING

@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from codecrucible.benchmarks.games import episode
@@ -63,22 +63,24 @@ def available() -> bool:
     return importlib.util.find_spec("minatar") is not None
 
 
-def _environment(name: str) -> Any:
-    """A new ``minatar.Environment`` for the game ``name``."""
+@cache
+def _environment_class() -> type:
+    """``minatar.Environment``, imported once."""
     if not available():
         raise MinAtarMissing(MISSING)
     # MinAtar warns at import that it cannot render without matplotlib; nothing here renders.
+    before = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
         from minatar import Environment
     finally:
-        logging.disable(logging.NOTSET)
-    return Environment(name.replace("-", "_"))
+        logging.disable(before)
+    return Environment
 
 
 def reset(name: str, seed: int) -> State:
     """Game ``name``'s first state, its environment seeded by ``seed``."""
-    env = _environment(name)
+    env = _environment_class()(name.replace("-", "_"))
     env.seed(seed)
     env.reset()
     return State(env)
@@ -119,9 +121,9 @@ def _game(name: str) -> episode.Game:
 
 
 ASTERIX, BREAKOUT, FREEWAY, SEAQUEST, SPACE_INVADERS = map(_game, MINIMAL_ACTIONS)
-_ALL = (ASTERIX, BREAKOUT, FREEWAY, SEAQUEST, SPACE_INVADERS)
-_REFERENCES = {game.name: f"{__name__}:{attribute}" for game, attribute in zip(
-    _ALL, ("ASTERIX", "BREAKOUT", "FREEWAY", "SEAQUEST", "SPACE_INVADERS"), strict=True)}
+_GAMES = {game.name: game for game in (ASTERIX, BREAKOUT, FREEWAY, SEAQUEST, SPACE_INVADERS)}
+_REFERENCES = {name: f"{__name__}:{name.removeprefix('minatar-').replace('-', '_').upper()}"
+               for name in _GAMES}
 
 
 def references() -> dict[str, str]:
@@ -142,4 +144,4 @@ def games() -> dict[str, episode.Game]:
     not installed."""
     if not available():
         raise MinAtarMissing(MISSING)
-    return {game.name: game for game in _ALL}
+    return dict(_GAMES)

@@ -94,7 +94,10 @@ def seaquest(grid: Grid) -> str:
     if not enemies:
         return toward(r, 4, "up", "down")
     row = min(enemies, key=lambda e: abs(e[0] - r) + abs(e[1] - c))[0]
-    return "down" if row > r else "up" if r > 1 or divers else "fire"
+    if row > r:
+        return "down"
+    surfacing = r == 1 and not divers     # the surface, row 0, ends the game without a diver
+    return "fire" if surfacing else "up"
 
 
 def space_invaders(grid: Grid) -> str:

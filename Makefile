@@ -2,6 +2,8 @@
 #   make demo   creates .venv, then runs the embedded default model on HumanEval, offline
 #               (the first 20 problems; DEMO_PROBLEMS=164 for all), and judges a sample file
 #   make test   creates .venv with the test extras, then runs the test suite
+# and one optional piece:
+#   make minatar  adds the MinAtar games (GPL) to .venv
 #
 # The venv is built from the system interpreter when there is one; any other works too (the
 # sandbox shows a dropped uid the interpreter wherever it lives, root's 0700 home included).
@@ -20,7 +22,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF $(call has,avx,AVX) $(call has,avx2,AVX2)
 # Offline benchmark data: ../shared/datasets when it exists (tests and CI), else download on use.
 export CRUCIBLE_DATA_DIR ?= $(abspath $(wildcard ../shared/datasets))
 
-.PHONY: demo test venv browser clean
+.PHONY: demo test venv browser minatar clean
 
 $(PY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,13 @@ browser:
 	@command -v chromium >/dev/null || { \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# The MinAtar games (`minatar`, GPL: imported, never copied into this project). Not a pip extra,
+# because an extra cannot say --no-deps: minatar 1.0.15 declares matplotlib, pandas, scipy and
+# seaborn, which only its GUI and examples use, while the games themselves need only numpy.
+minatar: $(PY)
+	$(PY) -m pip install --quiet numpy
+	$(PY) -m pip install --quiet --no-deps minatar==1.0.15
 
 test: $(PY) browser
 	$(PY) -m pytest -q

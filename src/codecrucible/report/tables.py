@@ -38,7 +38,7 @@ def benchmarks(rows: list[tuple]) -> Table:
 
 def models(catalog, status_of) -> Table:
     """The embedded models, their size, state and where their bytes come from."""
-    table = Table(title="embedded models (llama.cpp, GGUF Q4_K_M; offline once installed)")
+    table = Table(title="embedded models (llama.cpp, GGUF; offline once installed)")
     table.add_column("model", no_wrap=True)
     table.add_column("size", no_wrap=True, justify="right")
     table.add_column("status")
@@ -49,7 +49,7 @@ def models(catalog, status_of) -> Table:
             else "yellow"
         size = f"{entry.size / 1e6:.0f} MB" if entry.size else "?"
         table.add_row(f"embedded:{entry.name}", size, f"[{color}]{escape(state)}[/]",
-                      f"{entry.package_prefix}1..{entry.parts}=={entry.version}")
+                      entry.source)
     return table
 
 

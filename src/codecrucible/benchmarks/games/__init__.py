@@ -11,5 +11,8 @@ seam steps a candidate's policy the same way, one observation out and one action
 - ``baba``: Baba-Is-You-like rule puzzles, ten levels (``baba_levels``);
 - ``vehicle``: an Asteroids-like ship steered to targets (``vehicle_sim``, the simulator that
   is also shipped to the candidate for lookahead);
-- ``maze``: maze generation, a returned grid checked and scored by the harness.
+- ``maze``: maze generation, a returned grid checked and scored by the harness;
+- ``minatar_games``: the five MinAtar games (Asterix, Breakout, Freeway, Seaquest, Space
+  Invaders) through the optional, GPL ``minatar`` package, with their baselines in
+  ``minatar_policies``.
 """

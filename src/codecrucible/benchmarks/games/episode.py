@@ -4,9 +4,10 @@ policy.
 A game is four pure functions: ``reset(seed)`` makes the first state, ``observation(state)``
 the plain value a policy sees, ``step(state, action)`` the next state with its reward and
 whether the episode is over, and ``fitness(episode)`` the score of a finished episode. States
-are never changed in place, so a harness may keep any of them. ``step`` raises ``ValueError``
-for an action outside the game's set: the caller decides what a non-action costs (for a
-candidate, the episode ends and scores nothing).
+are never changed in place, so a harness may keep any of them (save MinAtar's, each stepped
+once: see ``minatar_games``). ``step`` raises ``ValueError`` for an action outside the game's
+set: the caller decides what a non-action costs (for a candidate, the episode ends and scores
+nothing).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 # Two commands set everything up from this file and pyproject.toml:
 #   make demo   creates .venv, then runs the embedded default model on HumanEval, offline
 #               (the first 20 problems; DEMO_PROBLEMS=164 for all), and judges a sample file
-#   make test   creates .venv with the test extras, then runs the test suite
-# and one optional piece:
+#   make test   creates .venv with the test extras and the MinAtar games, then runs the suite
+# and one optional piece on its own:
 #   make minatar  adds the MinAtar games (GPL) to .venv
 #
 # The venv is built from the system interpreter when there is one; any other works too (the
@@ -56,7 +56,7 @@ minatar: $(PY)
 	$(PY) -m pip install --quiet numpy
 	$(PY) -m pip install --quiet --no-deps minatar==1.0.15
 
-test: $(PY) browser
+test: $(PY) browser minatar
 	$(PY) -m pytest -q
 
 clean:

@@ -151,6 +151,9 @@ def run(
             result = runs.start(config, db, data_dir=directory, resume_id=resume,
                                 progress=_run_callbacks(bar, db, resume, known),
                                 slots=jobs)
+    except runs.RunStopped as err:
+        fail(f"{err}; the run stopped, every judged sample is in {db.path}: continue with "
+             f"'crucible run --resume {err.run_id} --store {db.path}'")
     except (DataError, StoreError, ModelError, runs.RunError) as err:
         fail(str(err))
     except KeyboardInterrupt as err:

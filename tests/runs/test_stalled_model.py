@@ -36,11 +36,9 @@ def server():
 
 def test_calls_timing_out_in_a_row_stop_the_run_and_it_resumes(server, tmp_path, data_dir):
     db = tmp_path / "runs.db"
-    run = ["run", "-m", server.spec, "--call-timeout", "0.5", "--concurrency", "1",
-           "--store", str(db), "--data-dir", str(data_dir)]
-    for task in TASKS:
-        run += ["--task", task]
-    stopped = crucible(*run)
+    stopped = crucible("run", "-m", server.spec, "--call-timeout", "0.5", "--concurrency", "1",
+                       "--store", str(db), "--data-dir", str(data_dir),
+                       *(arg for task in TASKS for arg in ("--task", task)))
     assert stopped.returncode == 2, stopped.stderr
     [line] = [s for s in stopped.stderr.splitlines() if s.startswith("error:")]
     [(run_id,)] = rows(db, "SELECT id FROM runs")
@@ -61,3 +59,20 @@ def test_calls_timing_out_in_a_row_stop_the_run_and_it_resumes(server, tmp_path,
     assert len(rows(db, "SELECT task_id FROM verdicts")) == len(TASKS)
     assert rows(db, "SELECT finished FROM runs") != [(None,)]
 
+
+
+def test_of_several_models_the_stalled_one_is_named(server, tmp_path, data_dir):
+    """Trial 1 goes to the stalled server, trial 0 to one that answers: the run stops naming
+    the stalled one."""
+    answering = LocalServer(lambda n: (200, ANSWER))
+    try:
+        stopped = crucible("run", "-m", f"openai:{answering.url}#m", "-m", server.spec,
+                           "-n", "2", "-t", "0", "--call-timeout", "0.5", "--concurrency", "1",
+                           "--store", str(tmp_path / "runs.db"), "--data-dir", str(data_dir),
+                           *(arg for task in TASKS for arg in ("--task", task)))
+    finally:
+        answering.close()
+    assert stopped.returncode == 2, stopped.stderr
+    [line] = [s for s in stopped.stderr.splitlines() if s.startswith("error:")]
+    assert f"model {server.spec}: {TIMEOUTS_IN_A_ROW} calls in a row timed out" in line, line
+    assert "crucible run --resume" in line, line

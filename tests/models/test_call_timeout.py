@@ -145,3 +145,6 @@ def test_an_answer_in_between_starts_the_count_again():
     watch.saw([late])
     with pytest.raises(ModelStalled):
         watch.check()
+    never = StallWatch("m", 1.0, limit=0)
+    never.saw([late] * 100)
+    never.check()

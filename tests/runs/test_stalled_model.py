@@ -63,16 +63,18 @@ def test_calls_timing_out_in_a_row_stop_the_run_and_it_resumes(server, tmp_path,
 
 def test_of_several_models_the_stalled_one_is_named(server, tmp_path, data_dir):
     """Trial 1 goes to the stalled server, trial 0 to one that answers: the run stops naming
-    the stalled one."""
+    the stalled one, after as many timeouts in a row as ``--timeouts-in-a-row`` says."""
     answering = LocalServer(lambda n: (200, ANSWER))
     try:
         stopped = crucible("run", "-m", f"openai:{answering.url}#m", "-m", server.spec,
                            "-n", "2", "-t", "0", "--call-timeout", "0.5", "--concurrency", "1",
+                           "--timeouts-in-a-row", "2",
                            "--store", str(tmp_path / "runs.db"), "--data-dir", str(data_dir),
                            *(arg for task in TASKS for arg in ("--task", task)))
     finally:
         answering.close()
     assert stopped.returncode == 2, stopped.stderr
     [line] = [s for s in stopped.stderr.splitlines() if s.startswith("error:")]
-    assert f"model {server.spec}: {TIMEOUTS_IN_A_ROW} calls in a row timed out" in line, line
+    assert f"model {server.spec}: 2 calls in a row timed out" in line, line
     assert "crucible run --resume" in line, line
+    assert server.requests == 2 + 2

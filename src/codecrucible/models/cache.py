@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codecrucible.models.base import Completion, Model, Request
+from codecrucible.models.base import TIMEOUTS_IN_A_ROW, Completion, Model, Request
 from codecrucible.models.stalls import StallWatch
 
 _SCHEMA = """
@@ -99,10 +99,11 @@ class CachedModel:
     prefills, serial = _backend("prefills"), _backend("serial")
     concurrency = _backend("concurrency")
 
-    def __init__(self, model: Model, cache: ResponseCache | None):
+    def __init__(self, model: Model, cache: ResponseCache | None,
+                 stall_after: int = TIMEOUTS_IN_A_ROW):
         self.model, self.cache = model, cache
         self.meter = Meter()
-        self.stalls = StallWatch(model.spec, getattr(model, "call_timeout_s", None))
+        self.stalls = StallWatch(model.spec, getattr(model, "call_timeout_s", None), stall_after)
         self._lock = threading.Lock()
         # Held across a serial backend's batch: another thread's prompt in between would
         # evict the shared prompt's processed tokens.

@@ -28,6 +28,7 @@ from codecrucible.judges import Program, Setting, cost
 from codecrucible.models import (
     CALL_TIMEOUT_S,
     DEFAULT_MODEL,
+    TIMEOUTS_IN_A_ROW,
     ModelError,
     ModelOptions,
     open_models,
@@ -114,6 +115,8 @@ class RunConfig:
             del fields["models"]
         if fields["model_options"]["call_timeout_s"] == CALL_TIMEOUT_S:
             del fields["model_options"]["call_timeout_s"]
+        if fields["model_options"]["timeouts_in_a_row"] == TIMEOUTS_IN_A_ROW:
+            del fields["model_options"]["timeouts_in_a_row"]
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
     @classmethod

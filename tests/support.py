@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from codecrucible import benchmarks
@@ -60,3 +64,43 @@ def first_of_each_library(problems, leave_out=()) -> list[Problem]:
             chosen.append(problem)
             seen[library] += 1
     return chosen
+
+
+class LocalServer:
+    """A real HTTP server on 127.0.0.1 that answers its n-th POST (from 1) as ``answer(n)``
+    says: a status and a JSON body, or None to hold the request unanswered until closed."""
+
+    def __init__(self, answer: Callable[[int], tuple[int, dict] | None]):
+        self.requests = 0
+        closing = self._closing = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests += 1
+                reply = answer(outer.requests)
+                if reply is None:
+                    closing.wait(120)
+                    return
+                status, body = reply
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._closing.set()
+        self.server.shutdown()
+        self.server.server_close()

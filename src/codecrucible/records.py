@@ -133,6 +133,11 @@ class Verdict:
         return self.status is Status.PASSED
 
 
+def components_text(components: dict[str, float]) -> str:
+    """A scorer's components, compactly: ``"sum_of_radii 2.54, circles 26"``."""
+    return ", ".join(f"{name} {value:.6g}" for name, value in components.items())
+
+
 @dataclass(frozen=True)
 class Scored:
     """What a score problem's trusted scorer returns: the score, and the named numbers that

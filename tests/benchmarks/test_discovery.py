@@ -118,6 +118,24 @@ def test_a_valid_program_passes_the_cheap_stage_then_the_full_evaluation(referee
     assert runs == {CHEAP[task_id]: 1, FULL: 1} and verdict.stage == FULL and verdict.passed
 
 
+NAMED_FAILURES = {
+    "the candidate's own ValueError": (
+        "def pack_circles(n):\n    raise ValueError('no packing')\n", "raised ValueError"),
+    "a value whose hooks raise ValueError": (
+        "class Circle:\n    def __iter__(self):\n        raise ValueError('iter')\n"
+        "    def __float__(self):\n        raise ValueError('float')\n"
+        "def pack_circles(n):\n    return [Circle()] * n\n",
+        "raised Unserializable:__candidate__.Circle"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_FAILURES))
+def test_a_failure_is_named_for_what_it_is(referee, name):
+    code, named = NAMED_FAILURES[name]
+    verdict = _verdict(referee, CIRCLES, code)
+    assert verdict.score is None and named in verdict.first_failure, verdict
+
+
 CHEAP_FAILURES = {
     "an error": (CIRCLES, "def pack_circles(n):\n    return 1 / 0\n", Status.FAILED),
     "an invalid answer": (CAPSET, "def cap_set(n):\n    return [(0,) * n] * 2\n",

@@ -4,16 +4,23 @@ empty "timeout" completion, and neither is cached or wedges the caller."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import replace
 
 import pytest
+from support import LocalServer
 
 from codecrucible.files import cache_dir
-from codecrucible.models import ModelError, ModelOptions, Request, open_model, openai_api
+from codecrucible.models import (
+    Completion,
+    ModelError,
+    ModelOptions,
+    Request,
+    open_model,
+    openai_api,
+)
 from codecrucible.models.cache import ResponseCache
+from codecrucible.models.stalls import TIMEOUTS_IN_A_ROW, ModelStalled, StallWatch
 
 STORY = Request(messages=(("user", "Write a long story about a dragon, at least 400 words."),),
                 max_tokens=500)
@@ -48,50 +55,19 @@ def test_the_embedded_model_stops_at_the_deadline_and_keeps_its_text():
         model.close()
 
 
-class Silent:
-    """A server on 127.0.0.1 that reads each request and never answers it (until closed), or
-    answers every request with HTTP ``status``."""
-
-    def __init__(self, status: int | None = None):
-        self.requests = 0
-        self.release = threading.Event()
-        silent = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                silent.requests += 1
-                if status is None:
-                    silent.release.wait(120)
-                    return
-                data = json.dumps({"error": {"message": "busy"}}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+def _silent(status: int | None) -> LocalServer:
+    """A server that reads each request and never answers it (until closed), or answers every
+    request with HTTP ``status``."""
+    busy = (status, {"error": {"message": "busy"}})
+    return LocalServer(lambda n: None if status is None else busy)
 
 
 @pytest.fixture
 def silent():
     servers = []
 
-    def start(status: int | None = None) -> Silent:
-        servers.append(Silent(status))
+    def start(status: int | None = None) -> LocalServer:
+        servers.append(_silent(status))
         return servers[-1]
     yield start
     for server in servers:
@@ -141,3 +117,34 @@ def test_a_stalled_call_does_not_hold_up_the_others(silent):
     done = model.generate([Request(messages=(("user", f"hi {i}"),)) for i in range(3)])
     assert [d.finish_reason for d in done] == ["timeout"] * 3
     assert time.monotonic() - start < 50  # not the server's 120 s
+
+
+@pytest.mark.timeout(60)
+def test_calls_timing_out_in_a_row_stop_the_next_call(silent):
+    """The calls that timed out come back as their answers; the next one is refused at once,
+    naming the model (``stalls.py``), and so is every one after it."""
+    server = silent()
+    model = open_model(f"openai:{server.url}#m", ModelOptions(call_timeout_s=0.3))
+    for i in range(TIMEOUTS_IN_A_ROW):
+        [done] = model.generate([Request(messages=(("user", f"hi {i}"),))])
+        assert done.finish_reason == "timeout"
+    for _ in range(2):
+        with pytest.raises(ModelStalled, match=f"model openai:.*#m: {TIMEOUTS_IN_A_ROW} calls "
+                                               "in a row timed out after 0.3 s each"):
+            model.generate([Request(messages=(("user", "again"),))])
+    assert server.requests == TIMEOUTS_IN_A_ROW
+
+
+def test_an_answer_in_between_starts_the_count_again():
+    watch = StallWatch("m", 1.0)
+    late, fine = Completion("", 0, 0, 1.0, "timeout"), Completion("x", 1, 1, 0.1)
+    watch.saw([late] * (TIMEOUTS_IN_A_ROW - 1) + [fine] + [late] * (TIMEOUTS_IN_A_ROW - 1))
+    watch.check()                                         # not yet
+    watch.saw([replace(late, cached=True)])               # a cache hit tells nothing
+    watch.check()
+    watch.saw([late])
+    with pytest.raises(ModelStalled):
+        watch.check()
+    never = StallWatch("m", 1.0, limit=0)
+    never.saw([late] * 100)
+    never.check()

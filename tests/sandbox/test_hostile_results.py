@@ -99,7 +99,7 @@ SURROGATE_CANDIDATES = {
     """,
     "exception message": """
         def f(x):
-            raise ValueError("\\ud800")  # the runner reports a ValueError with its message
+            raise ValueError("\\ud800")
     """,
 }
 

@@ -65,6 +65,8 @@ def report(
     for report in reports:
         if report.models:  # a run of several models: each one's share
             out.print(tables.model_table(report))
+        if any(s.best for s in report.suites.values()):  # score problems: the best programs
+            out.print(tables.best_table(report))
     for path in (csv_path, jsonl_path):
         if path is not None:
             rows = [dict(row, benchmark=r.benchmark,

@@ -80,6 +80,10 @@ def run(
                                        "included: a call that reaches it ends as a "
                                        "'timeout' answer (llama.cpp keeps the text so far), "
                                        "which is not cached, and the run goes on."),
+    timeouts_in_a_row: int = typer.Option(3, "--timeouts-in-a-row", metavar="N",
+                                          help="Stop the run when a model's calls time out "
+                                          "N times in a row (its server is down or far too "
+                                          "slow); resume it later. 0: never stop."),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N problems."),
     task: list[str] = typer.Option([], "--task", help="Only this task id or pattern "
                                    "(repeatable), e.g. HumanEval/0 or 'MTPB/*/0'."),
@@ -139,13 +143,16 @@ def run(
         rounds = 3
     if call_timeout <= 0:
         fail(f"--call-timeout {call_timeout:g}: expected a positive number of seconds")
+    if timeouts_in_a_row < 0:
+        fail(f"--timeouts-in-a-row {timeouts_in_a_row}: expected 0 (never stop) or more")
     config = runs.RunConfig(
         model=model[0], models=tuple(model) if len(model) > 1 else (), benchmark=benchmark,
         strategy=strategy,
         sampling=Sampling(samples, temperature, top_p, max_tokens, seed),
         budget=Budget(rounds or 0),
         model_options=ModelOptions(context, threads, concurrency, request_timeout,
-                                   prompt_style=prompt_style, call_timeout_s=call_timeout),
+                                   prompt_style=prompt_style, call_timeout_s=call_timeout,
+                                   timeouts_in_a_row=timeouts_in_a_row),
         memory_mb=megabytes(memory), tasks=tuple(task), limit=limit,
         libraries=tuple(x.strip() for x in (libraries or "").split(",") if x.strip()),
         judges=_judges(judges), dedupe=dedupe, diffs=diffs)
@@ -159,6 +166,9 @@ def run(
             result = runs.start(config, db, data_dir=directory, resume_id=resume,
                                 progress=_run_callbacks(bar, db, resume, known),
                                 slots=jobs)
+    except runs.RunStopped as err:
+        fail(f"{err}; the run stopped, every judged sample is in {db.path}: continue with "
+             f"'crucible run --resume {err.run_id} --store {db.path}'")
     except (DataError, StoreError, ModelError, runs.RunError) as err:
         fail(str(err))
     except KeyboardInterrupt as err:

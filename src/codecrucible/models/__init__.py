@@ -8,6 +8,7 @@ from codecrucible.files import cache_dir
 from codecrucible.models.base import (
     BACKENDS,
     CALL_TIMEOUT_S,
+    TIMEOUTS_IN_A_ROW,
     Completion,
     Model,
     ModelError,
@@ -25,8 +26,10 @@ def open_model(spec: str, options: ModelOptions | None = None, *, cache: bool = 
                ) -> CachedModel:
     """Open the backend ``spec`` names, wrapped in the response cache and meter."""
     factory, rest = factory_for(spec)
-    model = factory(rest, options or ModelOptions())
-    return CachedModel(model, ResponseCache(cache_dir() / "responses.sqlite") if cache else None)
+    options = options or ModelOptions()
+    model = factory(rest, options)
+    return CachedModel(model, ResponseCache(cache_dir() / "responses.sqlite") if cache else None,
+                       options.timeouts_in_a_row)
 
 
 def open_models(specs: Sequence[str], options: ModelOptions | None = None, *,
@@ -49,6 +52,6 @@ def open_models(specs: Sequence[str], options: ModelOptions | None = None, *,
         raise
 
 
-__all__ = ["BACKENDS", "CALL_TIMEOUT_S", "CATALOG", "DEFAULT_MODEL", "CachedModel", "Completion",
-           "Ensemble", "Meter", "Model", "ModelError", "ModelOptions", "Request", "open_model",
-           "open_models", "schemes"]
+__all__ = ["BACKENDS", "CALL_TIMEOUT_S", "CATALOG", "DEFAULT_MODEL", "TIMEOUTS_IN_A_ROW",
+           "CachedModel", "Completion", "Ensemble", "Meter", "Model", "ModelError",
+           "ModelOptions", "Request", "open_model", "open_models", "schemes"]

@@ -16,6 +16,7 @@ from codecrucible.records import Completion, Request
 from codecrucible.registry import Registry
 
 CALL_TIMEOUT_S = 300.0  # the default bound on one call's wall-clock time
+TIMEOUTS_IN_A_ROW = 3   # a model's calls timing out this often in a row stop the run (stalls.py)
 
 
 class ModelError(RuntimeError):
@@ -74,7 +75,8 @@ class ModelOptions:
     ``call_timeout_s`` bounds every request's wall-clock time, retries included: a call that
     reaches it ends as a completion with ``finish_reason="timeout"`` (llama.cpp keeps the text
     written so far, a server's is empty), which is never cached, so one stalled call costs its
-    round and nothing more. ``timeout_s`` bounds each try of a request to a server.
+    round and nothing more; ``timeouts_in_a_row`` of them in a row stop the run (0: never;
+    ``stalls.py``). ``timeout_s`` bounds each try of a request to a server.
     """
 
     context: int = 4096
@@ -84,6 +86,7 @@ class ModelOptions:
     retries: int = 5
     prompt_style: str = "auto"      # "auto", "chat" or "completion"
     call_timeout_s: float = CALL_TIMEOUT_S
+    timeouts_in_a_row: int = TIMEOUTS_IN_A_ROW
 
 
 Factory = Callable[[str, ModelOptions], Model]

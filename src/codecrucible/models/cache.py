@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codecrucible.models.base import Completion, Model, Request
+from codecrucible.models.base import TIMEOUTS_IN_A_ROW, Completion, Model, Request
+from codecrucible.models.stalls import StallWatch
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -98,9 +99,11 @@ class CachedModel:
     prefills, serial = _backend("prefills"), _backend("serial")
     concurrency = _backend("concurrency")
 
-    def __init__(self, model: Model, cache: ResponseCache | None):
+    def __init__(self, model: Model, cache: ResponseCache | None,
+                 stall_after: int = TIMEOUTS_IN_A_ROW):
         self.model, self.cache = model, cache
         self.meter = Meter()
+        self.stalls = StallWatch(model.spec, getattr(model, "call_timeout_s", None), stall_after)
         self._lock = threading.Lock()
         # Held across a serial backend's batch: another thread's prompt in between would
         # evict the shared prompt's processed tokens.
@@ -110,7 +113,10 @@ class CachedModel:
         return getattr(self.model, name)
 
     def generate(self, requests: Sequence[Request]) -> list[Completion]:
-        """Completions for ``requests``, each marked with the spec of the model that wrote it."""
+        """Completions for ``requests``, each marked with the spec of the model that wrote it.
+        Raises ``ModelStalled`` once the model's calls have timed out too often in a row
+        (``stalls.py``)."""
+        self.stalls.check()
         keys = [r.key(self.model.identity) for r in requests]
         found = [self.cache.get(k) if self.cache else None for k in keys]
         missing = [i for i, hit in enumerate(found) if hit is None]
@@ -127,6 +133,7 @@ class CachedModel:
         with self._lock:
             for completion in found:
                 self.meter.add(completion)
+        self.stalls.saw(found)
         return found
 
     def _fresh(self, requests: list[Request], keys: list[str]) -> list[Completion]:

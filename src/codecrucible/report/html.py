@@ -13,7 +13,9 @@ can be mailed, archived or opened with no network. Sections:
 2. pass@1 against seconds per candidate, one panel and one frontier per benchmark;
 3. pass@k for k = 1..n samples, per run;
 4. every judge's score distribution per run (min, 10th, median, 90th percentile, max);
-5. a drill-down per problem: each run's candidates and, on opening one, its transcript as the
+5. score problems: each task's best-scored sample per run and suite, with the numbers its
+   scorer found (sum of radii, circles, ...);
+6. a drill-down per problem: each run's candidates and, on opening one, its transcript as the
    store holds it (every round or turn: the prompt's messages with their roles, the raw
    answer, the code found in it, its status, the feedback, tokens, latency, cache), then its
    final verdict per suite, scores and findings. Past ``MAX_TRANSCRIBED`` candidates in all,
@@ -30,6 +32,7 @@ from pathlib import Path
 import jinja2
 
 from codecrucible.judges import cost
+from codecrucible.records import components_text
 from codecrucible.report import charts
 from codecrucible.report import summary as summaries
 from codecrucible.report.names import run_names
@@ -118,7 +121,7 @@ def render(runs: list[RunPage], max_transcribed: int = MAX_TRANSCRIBED,
         passk_svg=charts.pass_at_k(curves, names) if curves else "",
         prices_used=sorted({run.price[0]: run.price[1] for run in runs if run.price}.items()),
         prices_path=str(cost.prices_path()), prices_error=prices_error,
-        judges=_judges(runs), problems=_problems(runs), bounded=bounded,
+        judges=_judges(runs), best=_best(runs), problems=_problems(runs), bounded=bounded,
         per_problem=per_problem, energy_sources=sorted(
             {run.summary.cost.energy_source if run.summary.cost else "not measured"
              for run in runs}),
@@ -177,6 +180,15 @@ def _judges(runs: list[RunPage]) -> list[dict]:
                 key: (getattr(d, key) - low) / span
                 for key in ("min", "p10", "median", "p90", "max")}})
     return rows
+
+
+def _best(runs: list[RunPage]) -> list[dict]:
+    """One row per (task, run, suite) of a score problem: its best-scored sample."""
+    rows = [{"task": task, "run": run.name, "suite": suite, "sample": best.sample,
+             "score": best.score, "components": components_text(best.components)}
+            for run in runs for suite, s in run.summary.suites.items()
+            for task, best in (s.best or {}).items()]
+    return sorted(rows, key=lambda row: _task_key(row["task"]))
 
 
 def _problems(runs: list[RunPage]) -> list[dict]:

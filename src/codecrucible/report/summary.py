@@ -89,6 +89,15 @@ class GroupSummary(_Record):
 
 
 @dataclass
+class BestProgram(_Record):
+    """A score problem's best-scored sample in one suite, and what its scorer found."""
+
+    sample: int
+    score: float
+    components: dict[str, float]    # name -> value ("sum_of_radii", "circles", ...)
+
+
+@dataclass
 class SuiteSummary(_Record):
     """One test suite of a run ("base", "plus", or a benchmark's own)."""
 
@@ -104,6 +113,7 @@ class SuiteSummary(_Record):
     # with a ``score``) fill these; pass/fail suites leave them unset.
     best_score: float | None = optional()   # the best score of any verdict in the suite
     mean_score: float | None = optional()   # the mean over every scored verdict
+    best: dict[str, BestProgram] | None = optional()  # task -> its best-scored sample
 
 
 @dataclass
@@ -278,6 +288,8 @@ def suite_summary(store: Store, run_id: str, suite: str, ks: tuple[int, ...] | N
     per_problem = {task: ProblemResult(n, c, {f"pass@{k}": pass_at_k(n, c, k) for k in chosen})
                    for task, (n, c) in sorted(counts.items(), key=_task_order)}
     scores = store.suite_scores(run_id, suite)
+    best = {task: BestProgram(*found) for task, found in
+            sorted(store.best_scored(run_id, suite).items(), key=_task_order)}
     return SuiteSummary(
         problems=len(counts), samples=sum(n for n, _ in counts.values()),
         passed=sum(c for _, c in counts.values()),
@@ -286,7 +298,7 @@ def suite_summary(store: Store, run_id: str, suite: str, ks: tuple[int, ...] | N
         groups={dimension: by_group(per_problem, members)
                 for dimension, members in groups.items()},
         best_score=max(scores) if scores else None,
-        mean_score=sum(scores) / len(scores) if scores else None)
+        mean_score=sum(scores) / len(scores) if scores else None, best=best or None)
 
 
 def candidate_rows(store: Store, run: dict) -> tuple[list[dict], str | None]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
+from codecrucible.records import components_text
 from codecrucible.report.names import run_names
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ def summary_tables(report: RunSummary, per_problem: bool) -> list[Table]:
     for name, suite in suites.items():
         table.add_row(name, str(suite.problems), str(suite.samples), *_percents(suite, ks))
     tables = [table, *_group_tables(suites, ks), _status_table(suites)]
+    if any(s.best for s in suites.values()):
+        tables.append(best_table(report))
     if report.judges:
         tables.append(judge_table(report.judges))
     if report.models:
@@ -83,6 +86,19 @@ def summary_tables(report: RunSummary, per_problem: bool) -> list[Table]:
     if per_problem:
         tables.append(_problem_table(suites))
     return tables
+
+
+def best_table(report: RunSummary) -> Table:
+    """Score problems: each task's best-scored sample per suite, with the numbers its scorer
+    found (``Verdict.components``)."""
+    table = Table(title=f"best program per task — run {report.run_id}")
+    for column in ("task", "suite", "sample", "score", "components"):
+        table.add_column(column, justify="right" if column in ("sample", "score") else "left")
+    for suite, s in report.suites.items():
+        for task, best in (s.best or {}).items():
+            table.add_row(task, suite, str(best.sample), f"{best.score:.6g}",
+                          escape(components_text(best.components)))
+    return table
 
 
 def model_table(report: RunSummary) -> Table:

@@ -25,7 +25,14 @@ from codecrucible.correctness import calibrate
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
 from codecrucible.judges import Program, Setting, cost
-from codecrucible.models import CALL_TIMEOUT_S, DEFAULT_MODEL, ModelOptions, open_models
+from codecrucible.models import (
+    CALL_TIMEOUT_S,
+    DEFAULT_MODEL,
+    TIMEOUTS_IN_A_ROW,
+    ModelError,
+    ModelOptions,
+    open_models,
+)
 from codecrucible.records import Attempt, Candidate, Problem
 from codecrucible.runs.fingerprint import fingerprint
 from codecrucible.runs.journal import StoreJournal
@@ -36,6 +43,15 @@ from codecrucible.strategies import Budget, Context, Sampling, Strategy
 
 class RunError(RuntimeError):
     """A run that cannot start or resume, with the reason."""
+
+
+class RunStopped(RunError):
+    """A run its model stopped part-way (a server that keeps failing, calls that keep timing
+    out); what it judged is stored, and ``run_id`` resumes it."""
+
+    def __init__(self, run_id: str, why: str):
+        super().__init__(why)
+        self.run_id = run_id
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -106,6 +122,8 @@ class RunConfig:
             del fields["diffs"]
         if fields["model_options"]["call_timeout_s"] == CALL_TIMEOUT_S:
             del fields["model_options"]["call_timeout_s"]
+        if fields["model_options"]["timeouts_in_a_row"] == TIMEOUTS_IN_A_ROW:
+            del fields["model_options"]["timeouts_in_a_row"]
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
     @classmethod
@@ -192,6 +210,8 @@ def start(config: RunConfig, store: Store, *, data_dir=None, resume_id: str | No
                     store.finish_run(run_id)
             except KeyboardInterrupt:
                 raise RunInterrupted(run_id) from None
+            except ModelError as err:
+                raise RunStopped(run_id, str(err)) from err
         return RunResult(run_id, resume_id is not None, written, len(done), unjudgeable,
                          asdict(model.meter), skipped)
     finally:
@@ -365,4 +385,5 @@ def _resumed_config(store: Store, run_id: str) -> RunConfig:
     return RunConfig.from_dict(run["config"])
 
 
-__all__ = ["DataError", "RunConfig", "RunError", "RunProgress", "RunResult", "start"]
+__all__ = ["DataError", "RunConfig", "RunError", "RunProgress", "RunResult", "RunStopped",
+           "start"]

@@ -35,6 +35,7 @@ LOADED = b"loaded\n"  # written once the program is loaded, before the first ans
 # arguments, which can be large; they are bounded by the job's result cap alone.
 LINE_BYTES = 1 << 20
 EPISODE_LINE_BYTES = 64 << 10  # an action is a short string: an answer line is far shorter
+_SHOWN = 200  # characters of a reason a value could not be sent
 
 
 def answer_lines(job: dict) -> int | None:
@@ -84,14 +85,36 @@ def _run_calls(job: dict) -> None:
         started = clock()
         try:
             out = entry(*args)
-            seconds = clock() - started if timed else None
-            value = encode(out is not None if none_check else out)
-            line = f"[{index},{value},null,{json.dumps(seconds)}]\n".encode()
-        except (wire.Unserializable, ValueError) as err:
-            line = _line([index, None, f"Unserializable:{err}"[:200], None])
         except BaseException as err:
-            line = _line([index, None, type(err).__name__, None])
-        write_all(RESULT_FD, line)
+            write_all(RESULT_FD, _line([index, None, type(err).__name__, None]))
+            continue
+        seconds = clock() - started if timed else None
+        value, why = _encoded(encode, out is not None if none_check else out)
+        if why is None:
+            write_all(RESULT_FD, f"[{index},{value},null,{json.dumps(seconds)}]\n".encode())
+        else:
+            _send([index, None, why, None])
+
+
+def _encoded(encode, value: object) -> tuple[str | None, str | None]:
+    """The wire text of a value the candidate returned, or, when it cannot cross, why not
+    (``Unserializable:...``). Encoding reads only exact builtin types, yet some of the
+    candidate's code can still run here (a set member's ``__lt__`` while the set is sorted, a
+    numpy look-alike's ``item``): whatever that raises makes the value unserializable too, and
+    is named by its class's own name, never by its message (``__str__`` is its code again)."""
+    try:
+        return encode(value), None
+    except MemoryError:
+        return None, "MemoryError"
+    except Exception as err:
+        said = err.args[0] if type(err) is wire.Unserializable and err.args else None
+        why = said if type(said) is str else f"{_class_name(err)} while encoding the value"
+        return None, f"Unserializable:{why}"[:_SHOWN]
+
+
+def _class_name(err: BaseException) -> str:
+    """The name the exception's class was created with; a metaclass cannot replace it."""
+    return type.__dict__["__name__"].__get__(type(err))
 
 
 def _run_episode(job: dict) -> None:
@@ -116,10 +139,10 @@ def _step(index: int, policy, observation: object) -> bytes:
     except BaseException as err:
         return _line([index, None, type(err).__name__, None])
     seconds = time.perf_counter() - started
-    try:
-        return f"[{index},{wire.dumps(action)},null,{json.dumps(seconds)}]\n".encode()
-    except (wire.Unserializable, ValueError) as err:
-        return _line([index, None, f"Unserializable:{err}"[:200], None])
+    value, why = _encoded(wire.dumps, action)
+    if why is not None:
+        return _line([index, None, why, None])
+    return f"[{index},{value},null,{json.dumps(seconds)}]\n".encode()
 
 
 def _run_record(job: dict) -> None:
@@ -137,10 +160,8 @@ def _run_record(job: dict) -> None:
         started = time.perf_counter()
         try:
             out = entry(*args)
-            try:
-                value = wire.answer(out)
-            except (wire.Unserializable, ValueError) as err:
-                exc = f"Unserializable:{err}"
+            value, exc = _encoded(wire.answer, out)
+            value = value or "null"
             return out
         except BaseException as err:
             exc = type(err).__name__
@@ -210,11 +231,11 @@ def _run_program(job: dict) -> None:
     if not printed:
         _send([0, None, "NothingPrinted", None])
     else:
-        try:
-            write_all(RESULT_FD, f"[0,{wire.answer(_plain_output(printed[0]))},null,null]\n"
-                      .encode())
-        except (wire.Unserializable, ValueError) as err:
-            _send([0, None, f"Unserializable:{err}"[:200], None])
+        value, why = _encoded(lambda v: wire.answer(_plain_output(v)), printed[0])
+        if why is None:
+            write_all(RESULT_FD, f"[0,{value},null,null]\n".encode())
+        else:
+            _send([0, None, why, None])
 
 
 class _ThreadClock:

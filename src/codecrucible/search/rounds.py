@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from codecrucible.records import Attempt, Candidate, Problem, Request, Verdict
+from codecrucible.records import Attempt, Candidate, Problem, Request, Verdict, components_text
 from codecrucible.search import diffs
 from codecrucible.search.novelty import fingerprint
 from codecrucible.strategies import Context, prompting
@@ -44,8 +44,8 @@ def fitness(verdicts: dict[str, Verdict], scored: bool) -> float | None:
 def explained(verdicts: dict[str, Verdict]) -> str:
     """The components the scorer gave, compactly ("sum_of_radii 2.54, circles 26"), suite by
     suite where there are several; empty when it gave none."""
-    texts = {suite: ", ".join(f"{name} {value:.6g}" for name, value in v.components.items())
-             for suite, v in verdicts.items() if v.components}
+    texts = {suite: components_text(v.components) for suite, v in verdicts.items()
+             if v.components}
     if len(verdicts) == 1:
         return "".join(texts.values())
     return "; ".join(f"{suite}: {text}" for suite, text in texts.items())

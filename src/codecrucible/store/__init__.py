@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from codecrucible.records import Attempt, Status, valid_text
+from codecrucible.records import Attempt, Status, Verdict, valid_text
 from codecrucible.store import attempts as attempt_rows
 from codecrucible.store.schema import (
     INSERT_ATTEMPT,
@@ -173,9 +173,7 @@ class Store:
             attempts += [(run_id, c.task_id, c.sample, *attempt_rows.row(a)) for a in c.attempts]
             final = c.final
             samples.append((run_id, c.task_id, c.sample, final.completion.text, final.code or ""))
-            verdicts += [(run_id, c.task_id, c.sample, suite, v.status.value, v.tests_passed,
-                          v.tests_total, v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s,
-                          v.max_rss_kb, now, v.score, None)
+            verdicts += [_verdict_row(run_id, c.task_id, c.sample, suite, v, now)
                          for suite, v in final.verdicts.items()]
         with self._transaction():
             self.db.executemany(INSERT_ATTEMPT, attempts)
@@ -278,9 +276,7 @@ class Store:
         fourth item, the sample of the same task whose identical program's run gave these
         verdicts (None: its own run); all suites of a sample land together or not at all."""
         now = time.time()
-        rows = [(run_id, task, sample, suite, v.status.value, v.tests_passed, v.tests_total,
-                 v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s, v.max_rss_kb, now,
-                 v.score, shared_from)
+        rows = [_verdict_row(run_id, task, sample, suite, v, now, shared_from)
                 for task, sample, by_suite, *rest in batch
                 for shared_from in [rest[0] if rest else None]
                 for suite, v in by_suite.items()]
@@ -299,6 +295,18 @@ class Store:
                 if verdict[optional] is None:
                     del verdict[optional]
             yield verdict
+
+    def best_scored(self, run_id: str, suite: str) -> dict[str, tuple[int, float, dict]]:
+        """Each task's best-scored verdict in ``suite`` (the earliest sample of equals): its
+        sample, score and the scorer's components; tasks with no valid answer are left out."""
+        best: dict[str, tuple[int, float, dict]] = {}
+        for task, sample, score, components in self.db.execute(
+                "SELECT task_id, sample, score, components FROM verdicts WHERE run_id = ? AND"
+                " suite = ? AND score IS NOT NULL ORDER BY task_id, score DESC, sample",
+                (run_id, suite)):
+            if task not in best:
+                best[task] = (sample, score, json.loads(components or "{}"))
+        return best
 
     def suite_scores(self, run_id: str, suite: str) -> list[float]:
         """The scores of a suite's verdicts that have one (score problems)."""
@@ -417,3 +425,11 @@ class _Transaction:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.db.lock.release()
+
+
+def _verdict_row(run_id: str, task: str, sample: int, suite: str, v: Verdict, now: float,
+                 shared_from: int | None = None) -> tuple:
+    """The values of ``INSERT_VERDICT`` for one verdict."""
+    return (run_id, task, sample, suite, v.status.value, v.tests_passed, v.tests_total,
+            v.first_failure, v.stdout, v.stderr, v.wall_s, v.cpu_s, v.max_rss_kb, now, v.score,
+            shared_from, json.dumps(v.components) if v.components else None)

@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
     created REAL NOT NULL,
     score REAL,
     shared_from INTEGER,
+    components TEXT,
     PRIMARY KEY (run_id, task_id, sample, suite)
 );
 CREATE TABLE IF NOT EXISTS scores (
@@ -96,12 +97,12 @@ CREATE INDEX IF NOT EXISTS findings_by_sample ON findings (run_id, task_id, samp
 INSERT_VERDICT = (
     "INSERT OR REPLACE INTO verdicts (run_id, task_id, sample, suite, status, tests_passed,"
     " tests_total, first_failure, stdout, stderr, wall_s, cpu_s, max_rss_kb, created, score,"
-    " shared_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    " shared_from, components) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 INSERT_ATTEMPT = (
     "INSERT OR REPLACE INTO attempts (run_id, task_id, sample, round, request, raw, code,"
     " status, feedback, tokens_in, tokens_out, latency_s, cached, finish_reason, score,"
     " verdicts, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # version reached -> the nullable columns that step adds, per table
 MIGRATIONS: dict[int, dict[str, dict[str, str]]] = {
@@ -112,6 +113,8 @@ MIGRATIONS: dict[int, dict[str, dict[str, str]]] = {
     4: {"attempts": {"score": "REAL", "verdicts": "TEXT"}},
     # several models in one run: the spec of the model that wrote each attempt
     5: {"attempts": {"model": "TEXT"}},
+    # a score problem's verdict keeps its scorer's components (JSON), for every engine
+    6: {"verdicts": {"components": "TEXT"}},
 }
 
 

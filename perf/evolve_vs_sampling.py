@@ -65,6 +65,9 @@ def parse_args() -> argparse.Namespace:
                         help="only this task id or pattern (repeatable), as crucible run takes")
     parser.add_argument("-t", "--temperature", type=float, default=0.8)
     parser.add_argument("--max-tokens", type=int, default=768)
+    parser.add_argument("--call-timeout", type=float, default=None,
+                        help="crucible's bound on a model call (its default: 300 s); raise it "
+                             "on a loaded machine, where a long prompt can take minutes")
     parser.add_argument("--out-dir", type=Path, default=PERF / "out" / "evolve_vs_sampling")
     parser.add_argument("--crucible", type=Path, default=CRUCIBLE_DEFAULT)
     add_data_dir(parser)
@@ -102,10 +105,12 @@ def run_arm(args, benchmark: str, arm: str) -> dict:
         argv += ["--limit", str(args.limit)]
     for task in args.task:
         argv += ["--task", task]
+    if args.call_timeout:
+        argv += ["--call-timeout", str(args.call_timeout)]
     command = " ".join(["crucible", *argv[1:]])
     if record.exists() and json.loads(record.read_text())["command"] == command:
         say(f"{benchmark} {arm}: finished before, read back ({record})")
-        return json.loads(record.read_text())
+        return json.loads(record.read_text()) | measured(out / "store.sqlite")
     say(f"{benchmark} {arm}: {command}")
     for stale in out.glob("store.sqlite*"):   # of a killed run: its answers are in the cache
         stale.unlink()
@@ -121,12 +126,13 @@ def run_arm(args, benchmark: str, arm: str) -> dict:
 
 
 def measured(store: Path) -> dict:
-    """Calls, tokens, the model's seconds (each answer's own, also when a rerun took it from
+    """Calls (and those that reached --call-timeout), tokens, the model's seconds (each answer's own, also when a rerun took it from
     the cache) and programs of the run in ``store``, and per task its best score, whether a
     program passed, and whether the first program did."""
     with sqlite3.connect(store) as db:
         rows = db.execute("SELECT task_id, sample, round, code IS NOT NULL, verdicts IS NOT NULL,"
-                          " status, score, tokens_in, tokens_out, cached, latency_s FROM attempts"
+                          " status, score, tokens_in, tokens_out, cached, latency_s, finish_reason FROM"
+                          " attempts"
                           ).fetchall()
     tasks: dict[str, dict] = {}
     for task, _sample, round_, _code, _judged, status, score, *_ in rows:
@@ -137,6 +143,7 @@ def measured(store: Path) -> dict:
         entry["first_passed"] |= round_ == 0 and status == "passed"
     return {"calls": len(rows), "cached": sum(r[9] for r in rows),
             "model_s": round(sum(r[10] for r in rows), 1),
+            "timeouts": sum(r[11] == "timeout" for r in rows),
             "tokens_in": sum(r[7] for r in rows), "tokens_out": sum(r[8] for r in rows),
             "programs": sum(r[3] for r in rows), "judged": sum(r[4] for r in rows),
             "repeats": sum(r[3] and not r[4] for r in rows),
@@ -164,8 +171,8 @@ def table(results: list[dict], calls: int) -> list[str]:
         else:
             heads = ["solved", "first program passed"]
             lines.append(f"\n{benchmark}, {len(tasks)} problems, up to {calls} calls each")
-        header = "| arm | " + " | ".join(heads) + " | calls | tokens in / out | programs valid" \
-            " / judged / repeats | model s | wall s |"
+        header = "| arm | " + " | ".join(heads) + " | calls (timed out) | tokens in / out |" \
+            " programs valid / judged / repeats | model s | wall s |"
         lines += [header, "|" + "---|" * (header.count("|") - 1)]
         for r in rows:
             if scored:
@@ -175,7 +182,7 @@ def table(results: list[dict], calls: int) -> list[str]:
                 solved = sum(e["solved"] for e in r["tasks"].values())
                 first = sum(e["first_passed"] for e in r["tasks"].values())
                 cells = [f"{solved}/{len(tasks)}", f"{first}/{len(tasks)}"]
-            lines.append(f"| {r['arm']} | " + " | ".join(cells) + f" | {r['calls']} | "
+            lines.append(f"| {r['arm']} | " + " | ".join(cells) + f" | {r['calls']} ({r['timeouts']}) | "
                          f"{r['tokens_in']} / {r['tokens_out']} | {r['valid']} / {r['judged']} "
                          f"/ {r['repeats']} | {r['model_s']:.0f} | {r['wall_s']:.0f} |")
     return lines

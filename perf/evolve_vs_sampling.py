@@ -182,9 +182,10 @@ def table(results: list[dict], calls: int) -> list[str]:
                 solved = sum(e["solved"] for e in r["tasks"].values())
                 first = sum(e["first_passed"] for e in r["tasks"].values())
                 cells = [f"{solved}/{len(tasks)}", f"{first}/{len(tasks)}"]
-            lines.append(f"| {r['arm']} | " + " | ".join(cells) + f" | {r['calls']} ({r['timeouts']}) | "
-                         f"{r['tokens_in']} / {r['tokens_out']} | {r['valid']} / {r['judged']} "
-                         f"/ {r['repeats']} | {r['model_s']:.0f} | {r['wall_s']:.0f} |")
+            lines.append(f"| {r['arm']} | " + " | ".join(cells) +
+                         f" | {r['calls']} ({r['timeouts']}) | {r['tokens_in']} / "
+                         f"{r['tokens_out']} | {r['valid']} / {r['judged']} / {r['repeats']} "
+                         f"| {r['model_s']:.0f} | {r['wall_s']:.0f} |")
     return lines
 
 

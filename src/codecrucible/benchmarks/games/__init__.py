@@ -12,4 +12,7 @@ seam steps a candidate's policy the same way, one observation out and one action
 - ``vehicle``: an Asteroids-like ship steered to targets (``vehicle_sim``, the simulator that
   is also shipped to the candidate for lookahead);
 - ``maze``: maze generation, a returned grid checked and scored by the harness.
+
+``benchmark`` makes them the ``games`` benchmark (``Games/baba``, ``Games/vehicle``,
+``Games/maze``), with the tasks' ``prompts`` and, as ``references``, the heuristic baselines.
 """

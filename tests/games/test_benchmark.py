@@ -15,8 +15,9 @@ from codecrucible.benchmarks.games.benchmark import BASELINES, RANDOM, SEEDS
 from codecrucible.correctness import calibrate, play
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
-from codecrucible.records import Status
-from codecrucible.search.rounds import explained
+from codecrucible.records import Attempt, Candidate, Completion, Request, Status
+from codecrucible.search import climb
+from codecrucible.search.rounds import Made, explained
 
 PROBLEMS = {p.task_id: p for p in benchmarks.get("games").load(None)}
 BABA, VEHICLE, MAZE = "Games/baba", "Games/vehicle", "Games/maze"
@@ -59,6 +60,16 @@ def test_a_game_verdict_shows_each_episodes_return(referee):
     assert components["played_out"] == 10 and components["invalid_actions"] == 0
     shown = explained({"base": _verdict(referee, VEHICLE, PROBLEMS[VEHICLE].reference)})
     assert shown.startswith("mean_return 6.22") and "seed_9 5.72" in shown
+
+
+def test_the_climbs_next_message_shows_the_episodes_and_why_one_ended(referee):
+    code = "def policy(observation):\n    return 'up' if len(observation) > 7 else 'wait'\n"
+    verdicts = referee.submit(BABA, code).result()
+    attempt = Attempt(0, Request(prompt="x"), Completion(code, 1, 1, 0), code, verdicts)
+    trial = climb._Trial(Candidate(BABA, 0, [attempt]))
+    said = climb._feedback(PROBLEMS[BABA], trial, attempt, Made())
+    assert "its score is 0 " in said and "Measured: mean_return 0, episodes 10" in said
+    assert "seed_0 0" in said and "not an action: 'wait'" in said
 
 
 BAD = {

@@ -1,13 +1,16 @@
 """The games benchmark: three score problems whose references are the heuristic baselines and
 earn the documented numbers through the real sandbox, with each episode's return shown; bad
 policies and mazes earn nothing; the baselines quoted are what the engines measure in process;
-the prompts' examples are true; and a search's feedback carries the episodes' components."""
+the prompts' examples are true; a search's feedback carries the episodes' components;
+and `crucible judge` says all of it."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
+from support import crucible
 
 from codecrucible import benchmarks
 from codecrucible.benchmarks.games import baba, episode, maze, prompts, references, vehicle
@@ -158,3 +161,22 @@ def test_the_prompts_examples_are_true():
     assert baba.replay(level, ["right"] * 3)[0].won
     assert maze.fitness([[0, 0, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0]], 4, 3, (0, 0), (0, 2)) == 8
     assert "references" not in references.VEHICLE and "codecrucible" not in references.BABA
+
+
+@pytest.mark.parametrize("task_id, bad", [
+    (BABA, "def policy(observation):\n    return 'wait'\n"),
+    (VEHICLE, "def policy(vehicle, target):\n    return 'thrust'\n"),
+    (MAZE, "def generate_maze(width, height, start, end):\n    return []\n"),
+])
+def test_crucible_judge_scores_the_reference_and_a_bad_program(tmp_path, task_id, bad):
+    for name, code in (("reference", PROBLEMS[task_id].reference), ("bad", bad)):
+        (tmp_path / f"{name}.py").write_text(code)
+    judged = {name: crucible("judge", str(tmp_path / f"{name}.py"), "-b", "games", "--task",
+                             task_id, "--json") for name in ("reference", "bad")}
+    assert all(r.returncode == 0 for r in judged.values()), judged
+    good, bad = (json.loads(judged[n].stdout)["verdicts"]["base"] for n in ("reference", "bad"))
+    assert good["status"] == "passed" and math.isclose(good["score"], BASELINES[task_id],
+                                                       abs_tol=0.005)
+    assert good["components"] and bad["status"] == "failed" and not bad["score"], bad
+    table = crucible("judge", str(tmp_path / "reference.py"), "-b", "games", "--task", task_id)
+    assert "score (base)" in table.stdout

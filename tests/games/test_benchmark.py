@@ -14,6 +14,7 @@ from support import crucible
 
 from codecrucible import benchmarks
 from codecrucible.benchmarks.games import baba, episode, maze, prompts, references, vehicle
+from codecrucible.benchmarks.games.baba_levels import LEVELS
 from codecrucible.benchmarks.games.benchmark import BASELINES, RANDOM, SEEDS
 from codecrucible.correctness import calibrate, play
 from codecrucible.correctness.expected import TimeLimits
@@ -150,6 +151,8 @@ def test_the_quoted_baselines_are_what_the_engines_measure():
     assert round(sum(randoms) / len(randoms), 2) == RANDOM[BABA]
     assert round(episode.mean_fitness(vehicle.GAME, vehicle.random_policy(0), SEEDS), 2) == \
         RANDOM[VEHICLE]
+    solved = [100 - len(level.solution) for level in LEVELS]
+    assert round(sum(solved) / len(solved), 1) == PROBLEMS[BABA].metadata["best_known"]
     mazes = [maze.fitness(maze.depth_first_maze(*maze.TASK, seed=s), *maze.TASK)
              for s in range(20)]
     assert round(sum(mazes) / len(mazes), 1) == RANDOM[MAZE]

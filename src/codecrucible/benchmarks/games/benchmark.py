@@ -41,7 +41,7 @@ def _problem(task_id: str, prompt: str, entry_point: str, reference: str, what: 
     if task_id in BEST:
         metadata["best_known"] = BEST[task_id]
     instruction = (f"{what} Write the Python function `{entry_point}` below and return the "
-                   f"whole program; it is scored by playing it.\n\n{prompt}")
+                   f"whole program; the harness runs it and scores it.\n\n{prompt}")
     return Problem(task_id=task_id, benchmark="games", prompt=prompt, instruction=instruction,
                    entry_point=entry_point, reference=reference, check="score",
                    metadata=metadata, **fields)

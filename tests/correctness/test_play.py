@@ -43,7 +43,8 @@ def test_a_policy_that_walks_to_the_end_earns_every_cell(referee):
     assert verdict.tests_passed == verdict.tests_total == len(SEEDS)
     assert verdict.components == {
         "mean_return": BEST, "episodes": len(SEEDS), "played_out": len(SEEDS),
-        "steps": sum(length(s) for s in SEEDS), "invalid_actions": 0, "timeouts": 0}
+        "steps": sum(length(s) for s in SEEDS), "invalid_actions": 0, "timeouts": 0,
+        **{f"seed_{s}": float(length(s)) for s in SEEDS}}
 
 
 def test_an_episode_ends_at_the_step_cap(referee):

@@ -55,6 +55,7 @@ REGISTRY: Registry[Benchmark] = Registry("benchmark", "codecrucible.benchmarks",
     "mtpb": "codecrucible.benchmarks.mtpb:Mtpb",
     "ds1000": "codecrucible.benchmarks.ds1000:Ds1000",
     "discovery": "codecrucible.benchmarks.discovery:Discovery",
+    "games": "codecrucible.benchmarks.games.benchmark:Games",
 }, make=instance)
 
 

@@ -25,6 +25,8 @@ def judge(
       crucible judge solution.py -b humaneval+ --task HumanEval/12
 
       crucible judge solution.py -b mbpp+ --task Mbpp/2 --json
+
+      crucible judge policy.py -b games --task Games/baba
     """
     from codecrucible.report import tables
     from codecrucible.runs.one_program import judge_program
@@ -42,7 +44,8 @@ def judge(
         out.print_json(json.dumps({
             "task_id": task, "benchmark": benchmark,
             "verdicts": {suite: {"status": v.status.value, "tests_passed": v.tests_passed,
-                                 "tests_total": v.tests_total, "first_failure": v.first_failure}
+                                 "tests_total": v.tests_total, "first_failure": v.first_failure,
+                                 "score": v.score, "components": v.components}
                          for suite, v in verdicts.items()},
             "scores": assessment.scores,
             "efficiency_metric": result.efficiency_metric,

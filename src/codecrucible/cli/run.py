@@ -124,6 +124,8 @@ def run(
 
       crucible run -b discovery -s evolve --rounds 10 -n 4 -t 0.8   (program search)
 
+      crucible run -b games -s evolve --rounds 5 -n 2 -t 0.8   (policies that play games)
+
       crucible run -m openai:http://127.0.0.1:8000/v1#qwen -b discovery -s evolve-islands
       --rounds 30 -n 2 -t 0.8 --diffs   (a search that asks for edits, not whole programs)
 

@@ -54,11 +54,15 @@ class Game(Protocol):
     def step(self, state: Any, action: str) -> tuple[Any, float, bool]: ...
 
 
-# Games by name: built-ins as "module:attribute" (``benchmarks/games/``; the MinAtar games only
-# where MinAtar is installed), plugins through the entry-point group ``codecrucible.games``,
-# tests with ``GAMES.add``.
-GAMES: Registry[Game] = Registry("game", "codecrucible.games", {**minatar_games.references()},
-                                 make=instance)
+# Games by name: built-ins as "module:attribute" (``benchmarks/games/``, each in the form whose
+# return is its fitness; the MinAtar games, whose return is their fitness, only where MinAtar is
+# installed), plugins through the entry-point group ``codecrucible.games``, tests with
+# ``GAMES.add``.
+GAMES: Registry[Game] = Registry("game", "codecrucible.games", {
+    "baba": "codecrucible.benchmarks.games.baba:BY_FITNESS",
+    "vehicle": "codecrucible.benchmarks.games.vehicle:BY_FITNESS",
+    **minatar_games.references(),
+}, make=instance)
 
 
 def is_game(problem: Problem) -> bool:
@@ -248,6 +252,7 @@ def verdict(outcomes: list[Outcome]) -> Verdict:
                   "played_out": played, "steps": sum(o.steps for o in outcomes),
                   "invalid_actions": sum(o.invalid for o in outcomes),
                   "timeouts": sum(o.status is Status.TIMEOUT for o in outcomes)}
+    components |= {f"seed_{o.seed}": o.reward for o in outcomes}   # each episode's return
     components = {name: float(value) for name, value in components.items()}
     why = None if first is None else f"seed {first.seed}, step {first.steps}: {first.end}"
     cpu = [o.result.get("cpu_s") for o in outcomes]

@@ -61,7 +61,11 @@ def task_limits(problem: Problem, tests: TaskTests, limits: TimeLimits, memory_m
 
 def per_test(problem: Problem, tests: TaskTests, limits: TimeLimits) -> list[float]:
     """Each call's wall limit: the calibrated one, or the problem's own allowance per call
-    (``metadata["call_s"]``: a search task whose better programs compute longer) if larger."""
+    (``metadata["call_s"]``: a search task whose better programs compute longer) if larger;
+    or, where the task itself sets one (``metadata["time_limit_s"]``: a maze within 0.1 s),
+    exactly that."""
+    if "time_limit_s" in problem.metadata:
+        return [float(problem.metadata["time_limit_s"])] * tests.total
     allowance = float(problem.metadata.get("call_s", 0.0))
     return [max(limit, allowance) for limit in limits.per_test(tests)]
 

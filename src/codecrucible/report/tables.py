@@ -258,13 +258,18 @@ def _cost_cells(spent: CostSummary) -> Iterator[tuple[str, str]]:
 
 
 def program_scores(title: str, verdicts: dict, scores: dict[str, float]) -> Table:
-    """One program's verdict per suite and every judge's score."""
+    """One program's verdict per suite (a score problem's score and the components that
+    explain it too) and every judge's score."""
     table = Table(title=title)
     table.add_column("measure")
     table.add_column("value", justify="right")
     for suite, v in verdicts.items():
         table.add_row(f"correctness ({suite})", f"{v.status.value} {v.tests_passed}/"
                                                 f"{v.tests_total}")
+        if v.score is not None:
+            table.add_row(f"score ({suite})", f"{v.score:.6g}")
+        for name, value in (v.components or {}).items():
+            table.add_row(f"  {name}", f"{value:.6g}")
     for name, value in sorted(scores.items()):
         table.add_row(name, f"{value:.3g}")
     return table

@@ -108,6 +108,8 @@ def _feedback(problem: Problem, trial: _Trial, attempt: Attempt, made: Made) -> 
         failing = next((v for v in attempt.verdicts.values() if not v.passed), None)
         if scored and value is not None:
             said = f"The program ran and its score is {value:.6g} (higher is better)."
+            if failing is not None:  # a game's episode cut short: it earned what it had
+                said += f"\nBut running it failed:\n{prompting.feedback(failing)}"
         elif failing is None:
             said = "The program passed every test."
         else:

@@ -15,4 +15,7 @@ seam steps a candidate's policy the same way, one observation out and one action
 - ``minatar_games``: the five MinAtar games (Asterix, Breakout, Freeway, Seaquest, Space
   Invaders) through the optional, GPL ``minatar`` package, with their baselines in
   ``minatar_policies``.
+
+``benchmark`` makes them the ``games`` benchmark (``Games/baba``, ``Games/vehicle``,
+``Games/maze``), with the tasks' ``prompts`` and, as ``references``, the heuristic baselines.
 """

@@ -220,3 +220,5 @@ def heuristic_policy(grid: list[list[str]]) -> str:
 
 GAME = episode.Game(name="baba", actions=ACTIONS, reset=reset, observation=observation,
                     step=step, fitness=fitness, max_steps=MAX_STEPS)
+# What ``correctness.play`` plays in the sandbox: the same game, its return its fitness.
+BY_FITNESS = episode.FitnessReturns(GAME)

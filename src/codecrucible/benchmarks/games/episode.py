@@ -8,6 +8,9 @@ are never changed in place, so a harness may keep any of them (save MinAtar's, e
 once: see ``minatar_games``). ``step`` raises ``ValueError`` for an action outside the game's
 set: the caller decides what a non-action costs (for a candidate, the episode ends and scores
 nothing).
+
+``FitnessReturns`` is the form a game takes for the sandbox seam (``correctness.play``), which
+scores a policy by its return: the same game, rewarding each step with the change in fitness.
 """
 
 from __future__ import annotations
@@ -59,6 +62,32 @@ def play(game: Game, policy: Policy, seed: int) -> Episode:
 def mean_fitness(game: Game, policy: Policy, seeds: list[int]) -> float:
     """The fitness averaged over one episode per seed."""
     return sum(game.fitness(play(game, policy, seed)) for seed in seeds) / len(seeds)
+
+
+@dataclass(frozen=True)
+class FitnessReturns:
+    """``game`` rewarding each step with the change in its fitness, so that an episode's
+    return, however it ends (done, or cut at any step), is its fitness: the state is the
+    ``Episode`` so far, and the rewards telescope. A game's fitness at the start must be 0."""
+
+    game: Game
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return self.game.actions
+
+    def reset(self, seed: int) -> Episode:
+        return Episode(seed=seed, steps=0, total_reward=0.0, done=False,
+                       final=self.game.reset(seed))
+
+    def observation(self, so_far: Episode) -> Any:
+        return self.game.observation(so_far.final)
+
+    def step(self, so_far: Episode, action: str) -> tuple[Episode, float, bool]:
+        state, reward, done = self.game.step(so_far.final, action)
+        after = Episode(seed=so_far.seed, steps=so_far.steps + 1,
+                        total_reward=so_far.total_reward + reward, done=done, final=state)
+        return after, self.game.fitness(after) - self.game.fitness(so_far), done
 
 
 def uniform_policy(actions: tuple[str, ...], seed: int = 0) -> Policy:

@@ -27,7 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codecrucible.benchmarks.games import episode
-from codecrucible.benchmarks.games.vehicle_sim import DT, THRUST, Vec2d, Vehicle, from_observation
+from codecrucible.benchmarks.games.vehicle_sim import (
+    DT,
+    LEFT,
+    NOTHING,
+    RIGHT,
+    THRUST,
+    Vec2d,
+    Vehicle,
+    from_observation,
+)
 
 ACTIONS = ("0", "1", "2", "3")
 ARENA = 100.0
@@ -100,19 +109,24 @@ def random_policy(seed: int = 0) -> episode.Policy:
     return episode.uniform_policy(ACTIONS, seed)
 
 
-def greedy_policy(observation: dict, rollout: int = 5) -> str:
+def greedy_policy(observation: dict) -> str:
+    """``lookahead`` on the ship and target an observation shows."""
+    return str(lookahead(*from_observation(observation)))
+
+
+def lookahead(ship: Vehicle, target: Vec2d, rollout: int = 5) -> int:
     """One-step lookahead: try each action, then thrust for ``rollout`` steps (a turn pays
     off only once the ship moves), and keep the action that ends nearest the target (ties to
-    the lower action)."""
-    ship, target = from_observation(observation)
-
+    the lower action). Only the simulator's names: it is also the task's reference program."""
     def ends_at(action: int) -> float:
         ahead = ship.update(action, DT)
         for _ in range(rollout):
             ahead = ahead.update(THRUST, DT)
         return ahead.position.distance(target)
-    return str(min(range(len(ACTIONS)), key=ends_at))
+    return min((NOTHING, THRUST, LEFT, RIGHT), key=ends_at)
 
 
 GAME = episode.Game(name="vehicle", actions=ACTIONS, reset=reset, observation=observation,
                     step=step, fitness=fitness, max_steps=STEPS)
+# What ``correctness.play`` plays in the sandbox: the same game, its return its fitness.
+BY_FITNESS = episode.FitnessReturns(GAME)

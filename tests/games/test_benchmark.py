@@ -13,7 +13,16 @@ import pytest
 from support import crucible
 
 from codecrucible import benchmarks
-from codecrucible.benchmarks.games import baba, episode, maze, prompts, references, vehicle
+from codecrucible.benchmarks.games import (
+    baba,
+    episode,
+    maze,
+    minatar_games,
+    minatar_tasks,
+    prompts,
+    references,
+    vehicle,
+)
 from codecrucible.benchmarks.games.baba_levels import LEVELS
 from codecrucible.benchmarks.games.benchmark import BASELINES, RANDOM, SEEDS
 from codecrucible.correctness import calibrate, play
@@ -25,6 +34,9 @@ from codecrucible.search.rounds import Made, explained
 
 PROBLEMS = {p.task_id: p for p in benchmarks.get("games").load(None)}
 BABA, VEHICLE, MAZE = "Games/baba", "Games/vehicle", "Games/maze"
+# The MinAtar games' tasks, where MinAtar is installed (``make minatar``; ``make test`` does).
+MINATAR = [minatar_tasks.task_id(g) for g in minatar_games.MINIMAL_ACTIONS] \
+    if minatar_games.available() else []
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +52,14 @@ def _verdict(referee, task_id, code):
     return referee.submit(task_id, code).result()["base"]
 
 
-def test_the_benchmark_is_registered_with_three_score_problems():
+def test_the_benchmark_is_registered_with_its_score_problems():
     assert "games" in benchmarks.REGISTRY.names()
-    assert sorted(PROBLEMS) == [BABA, MAZE, VEHICLE]
+    assert sorted(PROBLEMS) == sorted([BABA, MAZE, VEHICLE, *MINATAR])
+    assert benchmarks.get("games").size == len(PROBLEMS)
     assert all(p.check == "score" and p.metadata["higher_is_better"] for p in PROBLEMS.values())
     assert {t: p.metadata["game"] for t, p in PROBLEMS.items() if play.is_game(p)} == \
-        {BABA: "baba", VEHICLE: "vehicle"}
+        {BABA: "baba", VEHICLE: "vehicle"} | {t: f"minatar-{t.split('_', 1)[1].replace('_', '-')}"
+                                              for t in MINATAR}
     assert PROBLEMS[BABA].metadata["seeds"] == PROBLEMS[VEHICLE].metadata["seeds"] == SEEDS
     assert PROBLEMS[MAZE].metadata["time_limit_s"] == 0.1
     assert {"baba", "vehicle"} <= set(play.GAMES.names())
@@ -56,6 +70,18 @@ def test_each_reference_scores_its_baseline_through_the_sandbox(referee, task_id
     verdict = _verdict(referee, task_id, PROBLEMS[task_id].reference)
     assert verdict.status is Status.PASSED, verdict
     assert math.isclose(verdict.score, BASELINES[task_id], abs_tol=0.005)
+
+
+@pytest.mark.skipif(not MINATAR, reason="MinAtar is not installed (make minatar)")
+@pytest.mark.parametrize("task_id", MINATAR or ["-"])
+def test_each_minatar_reference_scores_its_heuristics_baseline_through_the_sandbox(referee,
+                                                                                    task_id):
+    problem = PROBLEMS[task_id]
+    verdict = _verdict(referee, task_id, problem.reference)
+    assert verdict.status is Status.PASSED, verdict
+    assert math.isclose(verdict.score, problem.metadata["baseline"], abs_tol=0.05)
+    assert verdict.score > problem.metadata["random"]
+    assert f"at most {minatar_games.MAX_STEPS} steps" in " ".join(problem.prompt.split())
 
 
 def test_a_game_verdict_shows_each_episodes_return(referee):

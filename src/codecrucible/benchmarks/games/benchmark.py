@@ -9,6 +9,9 @@ Code to Play" built so far, each with its heuristic baseline as the reference pr
 - ``Games/maze``: ``generate_maze(10, 10, (0, 0), (9, 9))`` returns a grid that the harness
   checks and scores (``maze.maze``), like a discovery task; the call must return within 0.1 s,
   its time limit in the sandbox (``metadata["time_limit_s"]``).
+- ``Games/minatar_asterix``, ``_breakout``, ``_freeway``, ``_seaquest``, ``_space_invaders``:
+  the MinAtar games (``minatar_tasks``), where MinAtar is installed; fitness = the game's
+  score, averaged over seeds 0-9.
 
 A game is played by ``correctness.play`` (each seed an episode in the sandbox, one
 observation at a time, the game in the harness; its registered form rewards each step with
@@ -21,7 +24,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codecrucible.benchmarks.games import baba, maze, prompts, references, vehicle
+from codecrucible.benchmarks.games import (
+    baba,
+    maze,
+    minatar_tasks,
+    prompts,
+    references,
+    vehicle,
+)
 from codecrucible.records import Problem
 
 SEEDS = list(range(10))        # the ten Baba levels; ten vehicle episodes
@@ -36,8 +46,9 @@ STEP_S = 0.2                   # a policy's wall-clock window per step
 
 def _problem(task_id: str, prompt: str, entry_point: str, reference: str, what: str,
              **fields) -> Problem:
-    metadata = {"baseline": BASELINES[task_id], "random": RANDOM[task_id],
-                "higher_is_better": True, **fields.pop("metadata")}
+    known = {"baseline": BASELINES[task_id], "random": RANDOM[task_id]} \
+        if task_id in BASELINES else {}
+    metadata = {**known, "higher_is_better": True, **fields.pop("metadata")}
     if task_id in BEST:
         metadata["best_known"] = BEST[task_id]
     instruction = (f"{what} Write the Python function `{entry_point}` below and return the "
@@ -63,14 +74,22 @@ def problems() -> list[Problem]:
                  "Write a maze generator whose mazes have long shortest paths.",
                  inputs={"base": [maze.TASK]}, scorer="codecrucible.benchmarks.games.maze:maze",
                  metadata={"time_limit_s": maze.TIME_LIMIT_S}),
+        *(_problem(t["task_id"], t["prompt"], "policy", t["reference"], t["what"],
+                   metadata={"baseline": t["baseline"], "random": t["random"], **t["metadata"]})
+          for t in minatar_tasks.tasks()),
     ]
 
 
 class Games:
     name = "games"
     description = ("games of program search (From Code to Play): Baba Is You levels, vehicle "
-                   "driving, maze generation (played and scored by the harness)")
-    size = 3
+                   "driving, maze generation, and the MinAtar games where MinAtar is installed "
+                   "(played and scored by the harness)")
+
+    @property
+    def size(self) -> int:
+        return 3 + len(minatar_tasks.tasks())
+
     suites = ("base",)
     files = ()
 

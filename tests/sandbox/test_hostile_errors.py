@@ -77,3 +77,19 @@ def test_an_expected_error_raised_by_the_candidate_passes(pool):
     result = run_hostile(pool, calls("def f(x):\n    raise ValueError(x)\n"))
     verdict = scoring.verdicts(result, expects_error, PROBLEM)["base"]
     assert verdict.passed, verdict
+
+
+def test_the_first_error_goes_to_stderr_with_its_message_and_line_not_the_runners(pool):
+    code = "def f(x):\n    items = []\n    return items[x]\n"
+    result, outcomes = run_calls(pool, code)
+    assert outcomes[0] == "raised IndexError"
+    stderr = result["stderr"]
+    assert "IndexError: list index out of range" in stderr and "line 3, in f" in stderr
+    assert "runner.py" not in stderr and stderr.count("Traceback") == 1   # once per run
+
+
+def test_an_error_whose_message_cannot_be_printed_is_still_named(pool):
+    code = ("class Mute(Exception):\n    def __str__(self):\n        raise ValueError('mute')\n"
+            "def f(x):\n    raise Mute()\n")
+    result, outcomes = run_calls(pool, code)
+    assert outcomes[0] == "raised Mute" and "Mute" in result["stderr"]

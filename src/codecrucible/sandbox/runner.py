@@ -36,6 +36,7 @@ LOADED = b"loaded\n"  # written once the program is loaded, before the first ans
 LINE_BYTES = 1 << 20
 EPISODE_LINE_BYTES = 64 << 10  # an action is a short string: an answer line is far shorter
 _SHOWN = 200  # characters of a reason a value could not be sent
+TRACE_FRAMES = 5  # of a candidate's error's traceback, the innermost, written to its stderr
 
 
 def answer_lines(job: dict) -> int | None:
@@ -80,12 +81,15 @@ def _run_calls(job: dict) -> None:
     # A score is computed from the whole value; any other answer may travel as its digest.
     encode = wire.dumps if job.get("whole_values") else wire.answer
     clock = time.perf_counter
+    told = False
     for index, raw in enumerate(job["tests"]):
         args = wire.loads(raw)
         started = clock()
         try:
             out = entry(*args)
         except BaseException as err:
+            if not told:
+                told = _tell(err)
             write_all(RESULT_FD, _line([index, None, type(err).__name__, None]))
             continue
         seconds = clock() - started if timed else None
@@ -94,6 +98,18 @@ def _run_calls(job: dict) -> None:
             write_all(RESULT_FD, f"[{index},{value},null,{json.dumps(seconds)}]\n".encode())
         else:
             _send([index, None, why, None])
+
+
+def _tell(err: BaseException) -> bool:
+    """Write the candidate's error to its stderr as a developer reads it (the message and the
+    program's own lines, ``TRACE_FRAMES`` at most, not the runner's), once per run, so that a
+    search's feedback says more than the error's name. Bounded: the run's output cap stands."""
+    trace = err.__traceback__.tb_next if err.__traceback__ else None  # past the runner's frame
+    try:
+        traceback.print_exception(type(err), err, trace, limit=-TRACE_FRAMES, file=sys.stderr)
+    except Exception:   # its message is its own code, which may refuse to be printed
+        print(f"{_class_name(err)} (its message could not be printed)", file=sys.stderr)
+    return True
 
 
 def _encoded(encode, value: object) -> tuple[str | None, str | None]:
@@ -137,6 +153,7 @@ def _step(index: int, policy, observation: object) -> bytes:
     try:
         action = policy(observation)
     except BaseException as err:
+        _tell(err)   # the episode ends here: this is the only error it has
         return _line([index, None, type(err).__name__, None])
     seconds = time.perf_counter() - started
     value, why = _encoded(wire.dumps, action)

@@ -128,19 +128,20 @@ def run_arm(args, benchmark: str, arm: str) -> dict:
 def measured(store: Path) -> dict:
     """Calls (and those that reached --call-timeout), tokens, the model's seconds (each answer's own, also when a rerun took it from
     the cache) and programs of the run in ``store``, and per task its best score, whether a
-    program passed, and whether the first program did."""
+    program passed, and whether sample 0's first program did (a pass@1 draw, the same request
+    in every arm)."""
     with sqlite3.connect(store) as db:
         rows = db.execute("SELECT task_id, sample, round, code IS NOT NULL, verdicts IS NOT NULL,"
                           " status, score, tokens_in, tokens_out, cached, latency_s, finish_reason FROM"
                           " attempts"
                           ).fetchall()
     tasks: dict[str, dict] = {}
-    for task, _sample, round_, _code, _judged, status, score, *_ in rows:
+    for task, sample, round_, _code, _judged, status, score, *_ in rows:
         entry = tasks.setdefault(task, {"best": None, "solved": False, "first_passed": False})
         if score is not None and (entry["best"] is None or score > entry["best"]):
             entry["best"] = score
         entry["solved"] |= status == "passed"
-        entry["first_passed"] |= round_ == 0 and status == "passed"
+        entry["first_passed"] |= sample == 0 and round_ == 0 and status == "passed"
     return {"calls": len(rows), "cached": sum(r[9] for r in rows),
             "model_s": round(sum(r[10] for r in rows), 1),
             "timeouts": sum(r[11] == "timeout" for r in rows),
@@ -169,7 +170,7 @@ def table(results: list[dict], calls: int) -> list[str]:
             lines.append(f"\n{benchmark}, {calls} calls per task (baselines: " + ", ".join(
                 f"{h} {base[t]:.4g}" for h, t in zip(heads, tasks, strict=True)) + ")")
         else:
-            heads = ["solved", "first program passed"]
+            heads = ["solved", "sample 0's first program passed"]
             lines.append(f"\n{benchmark}, {len(tasks)} problems, up to {calls} calls each")
         header = "| arm | " + " | ".join(heads) + " | calls (timed out) | tokens in / out |" \
             " programs valid / judged / repeats | model s | wall s |"

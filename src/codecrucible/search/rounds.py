@@ -60,7 +60,7 @@ def heated(temperature: float, attempts: list[Attempt]) -> float:
         if attempt.code is None or attempt.verdicts:
             break
         streak += 1
-    return min(temperature + HEAT * streak, max(temperature, HOTTEST)) if streak else temperature
+    return min(temperature + HEAT * streak, max(temperature, HOTTEST))
 
 
 def rank(attempt: Attempt, scored: bool) -> tuple:
@@ -155,4 +155,3 @@ def ask(problem: Problem) -> str:
         return "Return the whole program in a single Python code block."
     return (f"Return the whole program, including the function `{problem.entry_point}`, in a "
             "single Python code block.")
-

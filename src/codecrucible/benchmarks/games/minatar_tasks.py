@@ -12,6 +12,7 @@ the numbers quote are one piece of code. Each episode lasts at most ``MAX_STEPS`
 from __future__ import annotations
 
 import textwrap
+from functools import cache
 
 from codecrucible.benchmarks.games import minatar_games, minatar_policies
 from codecrucible.benchmarks.games.references import program
@@ -47,11 +48,13 @@ def task_id(game: str) -> str:
     return f"Games/minatar_{game.replace('-', '_')}"
 
 
-def tasks() -> list[dict]:
-    """Each game's task as ``benchmark._problem``'s fields; none where MinAtar is missing."""
+@cache
+def tasks() -> tuple[dict, ...]:
+    """Each game's task as ``benchmark._problem``'s fields; none where MinAtar is missing.
+    Made once: each reads its game's labels from a fresh MinAtar environment."""
     if not minatar_games.available():
-        return []
-    return [_task(name) for name in minatar_games.MINIMAL_ACTIONS]
+        return ()
+    return tuple(_task(name) for name in minatar_games.MINIMAL_ACTIONS)
 
 
 def _task(name: str) -> dict:

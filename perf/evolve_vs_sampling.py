@@ -92,13 +92,14 @@ def strategy_options(arm: str, calls: int, trials: int) -> list[str]:
     return ["-s", "evolve-islands", "-n", "1", "--rounds", str(calls - 1)]
 
 
-def run_arm(args, benchmark: str, arm: str) -> dict:
-    """One ``crucible run`` (or its finished record) and what its store says."""
-    out = args.out_dir / benchmark / arm
+def run_arm(args, benchmark: str, arm: str, model: str, options: list[str],
+            out: Path) -> dict:
+    """One ``crucible run`` of ``model`` with the strategy ``options`` (or its finished record)
+    and what its store says, under ``out``; ``arm`` names it in the results."""
     out.mkdir(parents=True, exist_ok=True)
     record = out / "arm.json"
-    argv = [str(args.crucible), "run", "-m", args.model, "-b", benchmark,
-            *strategy_options(arm, args.calls, args.trials), "-t", str(args.temperature),
+    argv = [str(args.crucible), "run", "-m", model, "-b", benchmark,
+            *options, "-t", str(args.temperature),
             "--max-tokens", str(args.max_tokens), "--store", str(out / "store.sqlite"),
             "--data-dir", str(args.data_dir)]
     if args.limit:
@@ -119,7 +120,7 @@ def run_arm(args, benchmark: str, arm: str) -> dict:
     if rc != 0:
         raise SystemExit(f"{benchmark} {arm}: crucible exited with {rc}:\n"
                          f"{log_tail(out / 'run.log', 15)}")
-    result = {"benchmark": benchmark, "arm": arm, "command": command, "wall_s": round(wall, 1),
+    result = {"benchmark": benchmark, "arm": arm, "model": model, "command": command, "wall_s": round(wall, 1),
               **measured(out / "store.sqlite")}
     record.write_text(json.dumps(result, indent=1))
     return result
@@ -137,7 +138,11 @@ def measured(store: Path) -> dict:
                           ).fetchall()
     tasks: dict[str, dict] = {}
     for task, sample, round_, _code, _judged, status, score, *_ in rows:
-        entry = tasks.setdefault(task, {"best": None, "solved": False, "first_passed": False})
+        entry = tasks.setdefault(task, {"best": None, "solved": False, "first_passed": False,
+                                        "first": None, "scores": []})
+        entry["scores"].append([sample, round_, score])
+        if sample == 0 and round_ == 0:
+            entry["first"] = score
         if score is not None and (entry["best"] is None or score > entry["best"]):
             entry["best"] = score
         entry["solved"] |= status == "passed"
@@ -148,6 +153,7 @@ def measured(store: Path) -> dict:
             "tokens_in": sum(r[7] for r in rows), "tokens_out": sum(r[8] for r in rows),
             "programs": sum(r[3] for r in rows), "judged": sum(r[4] for r in rows),
             "repeats": sum(r[3] and not r[4] for r in rows),
+            "passed": sum(r[5] == "passed" for r in rows),
             "valid": sum(r[6] is not None or r[5] == "passed" for r in rows), "tasks": tasks}
 
 
@@ -196,7 +202,9 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     say(host_line("evolve_vs_sampling", f", {timestamp()}, model {args.model}, "
                                         f"T={args.temperature}, {args.calls} calls/problem"))
-    results = [run_arm(args, benchmark, arm)
+    results = [run_arm(args, benchmark, arm, args.model,
+                       strategy_options(arm, args.calls, args.trials),
+                       args.out_dir / benchmark / arm)
                for benchmark in args.benchmarks.split(",") if benchmark
                for arm in args.arms]
     (args.out_dir / "results.json").write_text(json.dumps(results, indent=1))

@@ -93,9 +93,10 @@ def strategy_options(arm: str, calls: int, trials: int) -> list[str]:
 
 
 def run_arm(args, benchmark: str, arm: str, model: str, options: list[str],
-            out: Path) -> dict:
+            out: Path, cache: Path | None = None) -> dict:
     """One ``crucible run`` of ``model`` with the strategy ``options`` (or its finished record)
-    and what its store says, under ``out``; ``arm`` names it in the results."""
+    and what its store says, under ``out``; ``arm`` names it in the results. Its responses are
+    cached in ``cache`` (default: its own, ``out/cache``)."""
     out.mkdir(parents=True, exist_ok=True)
     record = out / "arm.json"
     argv = [str(args.crucible), "run", "-m", model, "-b", benchmark,
@@ -115,7 +116,7 @@ def run_arm(args, benchmark: str, arm: str, model: str, options: list[str],
     say(f"{benchmark} {arm}: {command}")
     for stale in out.glob("store.sqlite*"):   # of a killed run: its answers are in the cache
         stale.unlink()
-    env = dict(os.environ, CRUCIBLE_CACHE_DIR=str(out / "cache"))
+    env = dict(os.environ, CRUCIBLE_CACHE_DIR=str(response_cache(cache or out / "cache")))
     rc, wall = run_process(argv, env, out, out / "run.log", timeout=24 * 3600)
     if rc != 0:
         raise SystemExit(f"{benchmark} {arm}: crucible exited with {rc}:\n"
@@ -126,11 +127,25 @@ def run_arm(args, benchmark: str, arm: str, model: str, options: list[str],
     return result
 
 
+def response_cache(cache: Path) -> Path:
+    """A ``CRUCIBLE_CACHE_DIR`` of its own for responses (and calibrations), whose ``models``
+    links to the user's: the embedded models' files are not copied into it."""
+    from codecrucible.files import cache_dir
+
+    models = cache / "models"
+    if not models.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache_dir() / "models").mkdir(parents=True, exist_ok=True)
+        models.symlink_to((cache_dir() / "models").resolve(), target_is_directory=True)
+    return cache
+
+
 def measured(store: Path) -> dict:
-    """Calls (and those that reached --call-timeout), tokens, the model's seconds (each answer's own, also when a rerun took it from
-    the cache) and programs of the run in ``store``, and per task its best score, whether a
-    program passed, and whether sample 0's first program did (a pass@1 draw, the same request
-    in every arm)."""
+    """Calls (and those that reached --call-timeout), tokens, the model's seconds (each
+    answer's own, also when a rerun took it from the cache) and programs of the run in
+    ``store``, and per task its best score, every program's (sample, round, score), whether a
+    program passed, and sample 0's first program's score and whether it passed (a pass@1
+    draw, the same request in every arm)."""
     with sqlite3.connect(store) as db:
         rows = db.execute("SELECT task_id, sample, round, code IS NOT NULL, verdicts IS NOT NULL,"
                           " status, score, tokens_in, tokens_out, cached, latency_s, finish_reason FROM"

@@ -15,8 +15,9 @@ best over the models against each alone, at the models' full budget and at equal
 sample from each of the models against one model's best of as many); the share of programs
 that play (every episode played out, or a valid maze) and the model calls per hour, per
 model; and the three arms side by side per task. Each (model, arm) is
-``evolve_vs_sampling.run_arm``: its own store and response cache, a finished arm read back,
-a killed one replayed from its cache.
+``evolve_vs_sampling.run_arm``: its own store, a finished arm read back. The arms share one
+response cache (``OUT_DIR/cache``): an arm killed midway replays what it had, and the request
+that opens every arm (the same prompt, sample 0) is answered once, its seconds counted in each.
 
     .venv/bin/python perf/games_study.py                                  # the README's run
     .venv/bin/python perf/games_study.py --calls 2 --trials 2 --task Games/maze \\
@@ -196,7 +197,8 @@ def main() -> None:
         for name, options in arms(args.calls, args.trials).items():
             out = args.out_dir / short(model) / name.replace(" ", "-")
             try:
-                results.append(run_arm(args, "games", name, model, options, out))
+                results.append(run_arm(args, "games", name, model, options, out,
+                                       cache=args.out_dir / "cache"))
             except SystemExit as failed:    # one arm's failure keeps the others' results
                 say(f"{short(model)} {name}: {failed}")
             (args.out_dir / "results.json").write_text(json.dumps(results, indent=1))

@@ -114,12 +114,13 @@ def tables(results: list[dict], args) -> list[str]:
              "| model | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(tasks)]
     lines += [f"| {short(m)} | " + " | ".join(cell(best(results, m, t)) for t in tasks) + " |"
               for m in models]
-    lines.append("| best of the models | " + " | ".join(
+    lines.append(f"| best of the models ({len(models)} × the calls) | " + " | ".join(
         cell(max((s for m in models if (s := best(results, m, t)) is not None), default=None))
         for t in tasks) + " |")
     lines.append("| random | " + " | ".join(cell(base[t].get("random")) for t in tasks) + " |")
     lines.append("| heuristic | " + " | ".join(cell(base[t].get("baseline")) for t in tasks) +
                  " |")
+    lines.append("(— : none of its programs scored: none ran, or no maze was valid)")
     lines += spread(results, models, tasks, base)
     lines += [f"\nEqual calls, {len(models)} per task: one sample from each model against one "
               f"model's best of {len(models)} ({sampled}'s first {len(models)} draws)"
@@ -176,13 +177,13 @@ def spread(results, models, tasks, base) -> list[str]:
              for m in models for t in tasks}
     by_task = [statistics.fmean(share[m, t] for m in models) for t in tasks]
     by_model = [statistics.fmean(share[m, t] for t in tasks) for m in models]
-    largest_best = sum(max(models, key=lambda m: (share[m, t], -models.index(m))) == models[-1]
+    largest_best = sum(all(share[models[-1], t] > share[m, t] for m in models[:-1])
                        for t in tasks)
     return ["\nAs a share of the heuristic's fitness: per task (mean over the models) " +
             ", ".join(f"{t.split('/')[-1]} {v:.2f}" for t, v in zip(tasks, by_task, strict=True)) +
             f" (range {max(by_task) - min(by_task):.2f}); per model (mean over the tasks) " +
             ", ".join(f"{short(m)} {v:.2f}" for m, v in zip(models, by_model, strict=True)) +
-            f" (range {max(by_model) - min(by_model):.2f}). The largest model is best alone "
+            f" (range {max(by_model) - min(by_model):.2f}). The largest model beats every other "
             f"on {largest_best} of {len(tasks)} tasks."]
 
 

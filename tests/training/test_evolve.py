@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from training.scripted import Scripted, batch
 
-from codecrucible.store import Store
+from codecrucible.store import Store, StoreError
 from codecrucible.training import evolve as engine
 from codecrucible.training.export import export
 from codecrucible.training.seeds import Seed
@@ -127,5 +127,5 @@ def test_export_writes_the_kept_pairs_and_what_each_rule_removed(store, sandbox_
 
 def test_resuming_a_run_of_another_kind_is_refused(store):
     run_id = store.create_run("generate", "humaneval", "k", {}, {})
-    with pytest.raises(ValueError, match="not an Evol-Instruct run"):
+    with pytest.raises(StoreError, match="not an Evol-Instruct run"):
         engine.resumed_config(store, run_id)

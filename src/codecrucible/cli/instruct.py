@@ -91,7 +91,7 @@ def evolve(
         seed=seed, sampling=Sampling(temperature, answer_temperature, top_p, max_tokens),
         memory_mb=megabytes(memory), batch=batch)
     options = ModelOptions(context, threads, concurrency, call_timeout_s=call_timeout)
-    opened, pool, db, run_id = [], None, None, resume
+    opened, pool, db, run_id = [], None, None, None
     try:
         directory = resolve_data_dir(data_dir)
         db = Store(store_path(store))
@@ -116,11 +116,14 @@ def evolve(
                         config.memory_mb)
         with progress() as bar:
             result = engine.evolve(config, db, run_id, chosen, judging, _bar(bar))
-    except (DataError, StoreError, ModelError, SeedError, ValueError) as err:
-        fail(str(err))
+    except (DataError, StoreError, ModelError, SeedError) as err:
+        if run_id is None:
+            fail(str(err))
+        fail(f"{err}; every decided evolution is in {db.path}: continue with 'crucible "
+             f"instruct evolve --resume {run_id} --store {db.path}'")
     except KeyboardInterrupt:
-        said = "before the run started; nothing was recorded" if run_id is None else (
-            f"every decided evolution is in {db.path}; continue with 'crucible instruct "
+        said = " before the run started; nothing was recorded" if run_id is None else (
+            f": every decided evolution is in {db.path}; continue with 'crucible instruct "
             f"evolve --resume {run_id} --store {db.path}'")
         print(f"interrupted {said}", file=sys.stderr)
         raise typer.Exit(130) from None

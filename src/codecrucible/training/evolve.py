@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from codecrucible import __version__
-from codecrucible.store import Store
+from codecrucible.store import Store, StoreError
 from codecrucible.store.evolutions import Evolution, evolution_id
 from codecrucible.training.judging import Batch, Job, Sampling
 from codecrucible.training.seeds import Seed
@@ -78,7 +78,7 @@ def start_run(store: Store, config: EvolveConfig, environment: dict | None = Non
 def resumed_config(store: Store, run_id: str) -> EvolveConfig:
     run = store.run(run_id)
     if run["kind"] != KIND:
-        raise ValueError(f"run {run_id} is a {run['kind']!r} run, not an Evol-Instruct run")
+        raise StoreError(f"run {run_id} is a {run['kind']!r} run, not an Evol-Instruct run")
     return EvolveConfig.from_dict(run["config"])
 
 

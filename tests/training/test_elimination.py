@@ -114,3 +114,20 @@ def test_hostile_answers_do_not_pass(sandbox_pool, kind):
     evolution, _ = decided(sandbox_pool, EVOLVED, f"```python\n{HOSTILE[kind]}\n```")
     assert not evolution.kept
     assert evolution.rule in ("runtime-error", "fails-tests"), evolution.why
+
+
+def test_the_optional_equality_check_asks_the_evolver(sandbox_pool):
+    def evolver_answer(request):
+        return "Equal" if "Equal or Not Equal" in request.messages[0][1] else EVOLVED
+    evolver, answerer = Scripted(evolver_answer, "evolver"), Scripted(RIGHT, "answerer")
+    judging = batch(evolver, answerer, sandbox_pool)
+    judging.equality_check = True
+    [evolution] = judging.evolve([Job(SEED, 1, PARENT)])
+    assert (evolution.rule, len(evolver.requests), answerer.requests) == \
+        ("no-information-gain", 2, [])
+    assert "judged it equal" in evolution.why and evolution.tokens_in == 24
+    evolver = Scripted(lambda r: "Not Equal" if "Equal or Not" in r.messages[0][1] else EVOLVED)
+    judging = batch(evolver, Scripted(RIGHT), sandbox_pool)
+    judging.equality_check = True
+    [evolution] = judging.evolve([Job(SEED, 1, PARENT)])
+    assert evolution.kept and evolution.tokens_in == 36

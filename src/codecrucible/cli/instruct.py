@@ -43,6 +43,10 @@ def evolve(
                                              "answerer's temperature; 0 is greedy."),
     top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling mass (T > 0)."),
     max_tokens: int = typer.Option(768, "--max-tokens", help="Tokens per answer."),
+    equality_check: bool = typer.Option(False, "--equality-check", help="Also ask the "
+                                        "evolver whether each new question equals its parent "
+                                        "(WizardLM's check; one more call each). Default: a "
+                                        "textual check only (a new word is needed)."),
     batch: int = typer.Option(8, "--batch", help="Evolutions asked for, judged and stored "
                               "together (a kill loses at most the batch in flight)."),
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID",
@@ -89,7 +93,7 @@ def evolve(
     config = engine.EvolveConfig(
         seeds=seeds, limit=limit, rounds=rounds, evolver=evolver, answerer=answerer or evolver,
         seed=seed, sampling=Sampling(temperature, answer_temperature, top_p, max_tokens),
-        memory_mb=megabytes(memory), batch=batch)
+        memory_mb=megabytes(memory), batch=batch, equality_check=equality_check)
     options = ModelOptions(context, threads, concurrency, call_timeout_s=call_timeout)
     opened, pool, db, run_id = [], None, None, None
     try:
@@ -113,7 +117,7 @@ def evolve(
                       f"continue with 'crucible instruct evolve --resume {run_id} --store "
                       f"{db.path}'", highlight=False, soft_wrap=True)
         judging = Batch(opened[0], opened[-1], pool, index, config.sampling, config.seed,
-                        config.memory_mb)
+                        config.memory_mb, config.equality_check)
         with progress() as bar:
             result = engine.evolve(config, db, run_id, chosen, judging, _bar(bar))
     except (DataError, StoreError, ModelError, SeedError) as err:

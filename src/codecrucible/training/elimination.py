@@ -4,7 +4,8 @@ WizardLM (notes/papers.md §2) drops an evolution whose new instruction adds no 
 whose answer shows the model struggled (it says sorry and is short), whose answer is only
 punctuation and stop words, or whose instruction copies the evolving prompt's own words. The
 first is judged by ChatGPT there; here it is a cheap textual check (the new instruction uses no
-word the old one did not), so elimination costs no model call. For code we add: the answer
+word the old one did not), so elimination costs no model call, and optionally (``--equality-check``)
+the evolver's own judgement too (``judging.Batch._compared``). For code we add: the answer
 holds parseable code defining the function the tests call, the tests are usable, the code
 runs in the sandbox without error, and it passes those tests. A rule that fires gives a
 ``Rejection``: the rule's name and why, stored with the evolution.

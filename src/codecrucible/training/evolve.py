@@ -41,6 +41,7 @@ class EvolveConfig:
     sampling: Sampling = field(default_factory=Sampling)
     memory_mb: int = 1024
     batch: int = 8
+    equality_check: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -57,6 +57,17 @@ Reply with the harder question under the heading {question_mark}. It must be com
 own and name the Python function to write. Then, under the heading {tests_mark}, write three \
 to five Python assert statements that a correct function passes, each calling the function \
 with literal arguments and comparing the result with a literal value, in one code block."""
+# WizardLM's optional check that an evolution added information, asked of the evolver.
+EQUALITY = """Here are two programming questions.
+
+First question:
+{first}
+
+Second question:
+{second}
+
+Do they have the same constraints and requirements, and the same depth and breadth of \
+inquiry? Answer with one line: Equal or Not Equal."""
 ALPACA = "### Instruction:\n{instruction}\n\n### Response:\n"
 
 
@@ -105,3 +116,9 @@ def parse_evolved(text: str) -> Evolved:
     question = before.split(QUESTION_MARK, 1)[-1]
     tests = _FENCE.sub("", tests)
     return Evolved(_FENCE.sub("", question).strip(), tests.strip())
+
+
+def said_equal(text: str) -> bool:
+    """Whether an equality check's answer says the two questions are equal."""
+    lowered = " ".join(text.lower().split())
+    return "equal" in lowered and "not equal" not in lowered and "unequal" not in lowered

@@ -10,7 +10,7 @@ expected values (``asserts.py``). Model-written code never runs in this process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from codecrucible.correctness.expected import TimeLimits
 from codecrucible.correctness.referee import Referee
@@ -63,6 +63,7 @@ class _Work:
     answer: Completion | None = None
     code: str | None = None
     rejection: Rejection | None = None
+    extra: list[Completion] = field(default_factory=list)   # an equality check's call
 
 
 @dataclass
@@ -76,9 +77,12 @@ class Batch:
     sampling: Sampling
     run_seed: int = 0
     memory_mb: int = 1024
+    equality_check: bool = False   # also ask the evolver whether anything was added
 
     def evolve(self, jobs: list[Job]) -> list[Evolution]:
         work = self._evolved(jobs)
+        if self.equality_check:
+            self._compared([w for w in work if w.rejection is None])
         self._answered([w for w in work if w.rejection is None])
         self._judged([w for w in work if w.rejection is None])
         return [_record(w) for w in work]
@@ -103,6 +107,19 @@ class Batch:
                                             "with literal arguments and a literal result")
             work.append(w)
         return work
+
+    def _compared(self, work: list[_Work]) -> None:
+        """WizardLM's check, by the evolver: is the new question equal to its parent?"""
+        requests = [heuristics.request(
+            heuristics.EQUALITY.format(first=w.job.parent.instruction, second=w.instruction),
+            self.evolver.chat, max_tokens=16, temperature=0.0, seed=w.call_seed)
+            for w in work]
+        for w, verdict in zip(work, self.evolver.generate(requests) if work else [],
+                              strict=True):
+            w.extra.append(verdict)
+            if heuristics.said_equal(verdict.text):
+                w.rejection = Rejection("no-information-gain", "the evolver judged it equal "
+                                        f"to the old one ({verdict.text.strip()[:40]!r})")
 
     def _answered(self, work: list[_Work]) -> None:
         requests = [heuristics.request(w.instruction, self.answerer.chat,
@@ -142,7 +159,7 @@ class Batch:
 
 
 def _record(w: _Work) -> Evolution:
-    calls = [c for c in (w.evolved, w.answer) if c is not None]
+    calls = [c for c in (w.evolved, *w.extra, w.answer) if c is not None]
     return Evolution(
         id=evolution_id(w.job.seed.id, w.job.round), seed_id=w.job.seed.id, round=w.job.round,
         parent=w.job.parent.id, heuristic=w.heuristic.name, instruction=w.instruction,

@@ -154,8 +154,10 @@ class Batch:
             futures = {task: referee.submit(task, w.code) for task, w in tasks.items()}
             for task, future in futures.items():
                 tasks[task].rejection = verdict_rejection(future.result()["base"])
-        finally:
-            referee.close()
+        except BaseException:
+            referee.close(wait=False)   # Ctrl-C: kill the programs running, keep nothing
+            raise
+        referee.close()
 
 
 def _record(w: _Work) -> Evolution:

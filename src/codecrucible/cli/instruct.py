@@ -102,11 +102,12 @@ def evolve(
         if resume:
             config = engine.resumed_config(db, resume)
         index = benchmark_index(directory)
-        chosen, overlapping = clean_seeds(load_seeds(config.seeds, directory), index)
+        loaded = load_seeds(config.seeds, directory)
+        chosen, overlapping = clean_seeds(loaded, index)
         chosen = chosen[:config.limit] if config.limit else chosen
         if overlapping:
-            console.print(f"left out {len(overlapping)} seeds that overlap a benchmark "
-                          f"(e.g. {overlapping[0].id})", highlight=False)
+            console.print(f"left out {len(overlapping)} of {len(loaded)} seeds that overlap a "
+                          f"benchmark (e.g. {overlapping[0].id})", highlight=False)
         opened.append(open_model(config.evolver, options))
         if config.answerer != config.evolver:
             opened.append(open_model(config.answerer, options))

@@ -21,7 +21,7 @@ def _user_version(path) -> int:
 
 def test_a_new_store_carries_the_current_version(tmp_path):
     store = Store(tmp_path / "new.db")
-    assert store.version() == SCHEMA_VERSION == 6
+    assert store.version() == SCHEMA_VERSION == 7
     store.close()
     assert _user_version(tmp_path / "new.db") == SCHEMA_VERSION
     Store(tmp_path / "new.db").close()  # reopening changes nothing
@@ -123,7 +123,7 @@ def test_a_version_4_store_gets_the_model_of_each_attempt(tmp_path):
     path = tmp_path / "v4.db"
     _attempts_as_of(path, 4)  # no model
     store = Store(path)
-    assert store.version() == SCHEMA_VERSION == 6
+    assert store.version() == SCHEMA_VERSION == 7
     [row] = store.db.execute("SELECT raw, tokens_out, model FROM attempts").fetchall()
     assert tuple(row) == ("raw", 2, None)
     assert store.by_model("r") == {}  # attempts made before models were recorded

@@ -6,7 +6,7 @@ import typer
 
 from codecrucible import __version__
 from codecrucible.cli import eval as eval_commands
-from codecrucible.cli import info, judge, report, run, sandbox
+from codecrucible.cli import info, instruct, judge, report, run, sandbox
 from codecrucible.cli.common import out
 
 app = typer.Typer(
@@ -20,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 sandbox_app = typer.Typer(help="Run untrusted code in the sandbox.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+instruct_app = typer.Typer(help="Evol-Instruct: evolve instructions for fine-tuning, export "
+                           "them.", no_args_is_help=True)
+app.add_typer(instruct_app, name="instruct")
 
 
 @app.callback(invoke_without_command=True)
@@ -37,6 +40,8 @@ app.command()(run.run)
 app.command()(info.models)
 app.command()(report.report)
 app.command()(judge.judge)
+instruct_app.command("evolve")(instruct.evolve)
+instruct_app.command("export")(instruct.export)
 
 if __name__ == "__main__":
     app()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from codecrucible.records import Attempt, Status, Verdict, valid_text
 from codecrucible.store import attempts as attempt_rows
+from codecrucible.store import evolutions as evolution_rows
 from codecrucible.store.schema import (
     INSERT_ATTEMPT,
     INSERT_VERDICT,
@@ -66,7 +67,7 @@ class Store:
     model call of every round, with its request, tokens, latency, cache hit, score and
     verdicts),
     ``verdicts`` (one per sample and suite), ``scores`` and ``findings`` (the judges beyond
-    correctness).
+    correctness); for an Evol-Instruct run, ``evolutions`` (``store/evolutions.py``).
 
     Guarantees:
 
@@ -403,6 +404,19 @@ class Store:
         rows = self.db.execute("SELECT status, COUNT(*) FROM verdicts WHERE run_id = ? AND "
                                "suite = ? GROUP BY status", (run_id, suite))
         return dict(rows.fetchall())
+
+    # ------------------------------------------------------------------ evolutions
+    def add_evolutions(self, run_id: str, evolutions: list) -> None:
+        """Decided evolutions (``evolutions.Evolution``), in one transaction; one stored
+        before is left as it was (a resumed run never duplicates one)."""
+        rows = evolution_rows.rows(run_id, evolutions)
+        with self._transaction():
+            self.db.executemany(evolution_rows.INSERT, rows)
+
+    def evolutions(self, run_id: str) -> list:
+        """A run's evolutions (``evolutions.Evolution``), seeds first, then by round."""
+        with self.db.lock:
+            return evolution_rows.read(self.db, run_id)
 
     def _transaction(self):
         return _Transaction(self.db)

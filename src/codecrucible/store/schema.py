@@ -2,8 +2,9 @@
 steps that upgrade an older store to it.
 
 The version is kept in SQLite's ``PRAGMA user_version``. Version 1 is the first schema (stores
-made before versions existed read 0 and are taken as 1); each step adds nullable columns, in
-place and in one transaction with the version it reaches, so an old store stays readable and
+made before versions existed read 0 and are taken as 1); each step adds nullable columns (a new
+table comes from ``SCHEMA``'s ``CREATE TABLE IF NOT EXISTS``), in place and in one transaction
+with the version it reaches, so an old store stays readable and
 writable. A store of a newer version is refused.
 """
 
@@ -92,6 +93,27 @@ CREATE TABLE IF NOT EXISTS findings (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS findings_by_sample ON findings (run_id, task_id, sample);
+CREATE TABLE IF NOT EXISTS evolutions (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    id TEXT NOT NULL,
+    seed_id TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    parent TEXT,
+    heuristic TEXT,
+    instruction TEXT NOT NULL,
+    tests TEXT,
+    answer TEXT,
+    code TEXT,
+    kept INTEGER NOT NULL,
+    rule TEXT,
+    why TEXT,
+    evolver_raw TEXT,
+    tokens_in INTEGER NOT NULL,
+    tokens_out INTEGER NOT NULL,
+    model_s REAL NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (run_id, id)
+);
 """
 
 INSERT_VERDICT = (
@@ -102,7 +124,7 @@ INSERT_ATTEMPT = (
     "INSERT OR REPLACE INTO attempts (run_id, task_id, sample, round, request, raw, code,"
     " status, feedback, tokens_in, tokens_out, latency_s, cached, finish_reason, score,"
     " verdicts, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # version reached -> the nullable columns that step adds, per table
 MIGRATIONS: dict[int, dict[str, dict[str, str]]] = {
@@ -115,6 +137,9 @@ MIGRATIONS: dict[int, dict[str, dict[str, str]]] = {
     5: {"attempts": {"model": "TEXT"}},
     # a score problem's verdict keeps its scorer's components (JSON), for every engine
     6: {"verdicts": {"components": "TEXT"}},
+    # Evol-Instruct's evolutions (training/): a new table, which ``SCHEMA`` creates in an
+    # older store as it opens; the step only records that the store has it
+    7: {},
 }
 
 

@@ -1,0 +1,63 @@
+"""The Code Evol-Instruct prompt, its five heuristics drawn uniformly and reproducibly, and
+reading the evolver's answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from codecrucible.training import heuristics
+from codecrucible.training.heuristics import HEURISTICS, choose, evolve_prompt, parse_evolved
+
+
+def test_the_five_heuristics_of_code_evol_instruct():
+    assert [h.name for h in HEURISTICS] == ["add-constraints", "rarer-requirement",
+                                            "more-reasoning", "erroneous-code", "complexity"]
+    methods = " ".join(h.method for h in HEURISTICS).lower()
+    for words in ("ten words", "less common", "reasoning steps", "incorrect code",
+                  "time or space complexity", "only now and then"):
+        assert words in methods
+
+
+def test_the_prompt_holds_the_method_the_question_and_asks_for_tests():
+    heuristic = HEURISTICS[3]
+    prompt = evolve_prompt(heuristic, "  Write a function to add two numbers.\n")
+    assert "a little harder" in prompt
+    assert heuristic.method in prompt
+    assert "#Given Question#\nWrite a function to add two numbers.\n" in prompt
+    assert heuristics.QUESTION_MARK in prompt and heuristics.TESTS_MARK in prompt
+    assert "assert statements" in prompt
+
+
+def test_heuristics_are_drawn_uniformly_and_reproducibly():
+    draws = [choose(7, f"Mbpp/{task}", round_)[0].name
+             for task in range(600, 1100) for round_ in (1, 2, 3)]
+    counts = Counter(draws)
+    assert set(counts) == {h.name for h in HEURISTICS}
+    assert all(240 < n < 360 for n in counts.values()), counts   # 1500 draws, 300 expected
+    again = [choose(7, f"Mbpp/{task}", round_)[0].name
+             for task in range(600, 1100) for round_ in (1, 2, 3)]
+    assert draws == again
+    assert draws != [choose(8, f"Mbpp/{task}", round_)[0].name
+                     for task in range(600, 1100) for round_ in (1, 2, 3)]
+
+
+def test_a_chat_model_gets_a_message_and_a_completion_model_the_alpaca_prompt():
+    chat = heuristics.request("Do it.", True, max_tokens=5, temperature=1.0, seed=3)
+    assert chat.messages == (("user", "Do it."),) and chat.seed == 3
+    plain = heuristics.request("Do it.", False, max_tokens=5)
+    assert plain.prompt == "### Instruction:\nDo it.\n\n### Response:\n"
+
+
+def test_the_evolver_answer_is_split_at_its_headings():
+    text = ("Sure!\n#Rewritten Question#\nWrite f(x) returning x squared, for negative x too."
+            "\n\n#Tests#\n```python\nassert f(2) == 4\nassert f(-3) == 9\n```\nDone.")
+    evolved = parse_evolved(text)
+    assert evolved.instruction == "Write f(x) returning x squared, for negative x too."
+    assert evolved.tests.startswith("assert f(2) == 4\nassert f(-3) == 9")
+
+
+def test_without_headings_the_asserts_are_the_tests():
+    evolved = parse_evolved("Write f(x) returning 2x.\nassert f(1) == 2\nassert f(0) == 0")
+    assert evolved.instruction == "Write f(x) returning 2x."
+    assert evolved.tests == "assert f(1) == 2\nassert f(0) == 0"
+    assert parse_evolved("Just a question.").tests == ""

@@ -20,7 +20,8 @@ out = Console()                 # results
 DATA_HELP = "Directory holding the benchmark files (as shared/datasets); replaces the " \
             "download. Default: $CRUCIBLE_DATA_DIR."
 STORE_HELP = "SQLite store for runs and verdicts. Default: $CRUCIBLE_STORE or ./crucible.db."
-MODEL_HELP = ("embedded:NAME (see 'crucible models'), gguf:PATH[#sha256=HEX], "
+MODEL_HELP = ("embedded:NAME (see 'crucible models'), gguf:PATH[#sha256=HEX], either with "
+              "+lora=ADAPTER.gguf (crucible finetune writes one), "
               "openai:URL#MODEL or hf:PATH.")
 
 

@@ -8,6 +8,7 @@ from codecrucible import __version__
 from codecrucible.cli import eval as eval_commands
 from codecrucible.cli import info, judge, report, run, sandbox
 from codecrucible.cli.common import out
+from codecrucible.cli.finetune import finetune
 
 app = typer.Typer(
     help="codecrucible: judge code written by language models, in a fast, strong sandbox.\n\n"
@@ -37,6 +38,7 @@ app.command()(run.run)
 app.command()(info.models)
 app.command()(report.report)
 app.command()(judge.judge)
+app.command()(finetune)
 
 if __name__ == "__main__":
     app()

@@ -163,5 +163,6 @@ def write_peft_adapter(model, path: Path, *, permute: bool = True) -> Path:
 
     config = model.peft_config["default"]
     shape = BaseShape.from_config(model.get_base_model().config)
-    return write_adapter(path, get_peft_model_state_dict(model), shape, peft_alpha(config),
+    state = get_peft_model_state_dict(model, save_embedding_layers=False)
+    return write_adapter(path, state, shape, peft_alpha(config),
                          permute=permute)

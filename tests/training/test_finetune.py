@@ -96,6 +96,10 @@ def test_an_unknown_model_is_named(tmp_path):
     bad.write_bytes(b"nope")
     with pytest.raises(FinetuneError, match="not a GGUF file"):
         resolve_base(f"gguf:{bad}")
+    bad.write_bytes(b"GGUF and more")
+    with pytest.raises(FinetuneError, match="does not match the expected abc"):
+        resolve_base(f"gguf:{bad}#sha256=abc")
+    assert resolve_base(f"gguf:{bad}").spec == f"gguf:{bad.resolve()}"
 
 
 def _cli(*args: str) -> list[str]:

@@ -33,7 +33,7 @@ from pathlib import Path
 from codecrucible.files import sha256_of
 from codecrucible.models.hf import checkpoint_files, checkpoint_sha256
 from codecrucible.models.llama import CATALOG, resolve_embedded
-from codecrucible.training.lora_gguf import PROJECTIONS, write_peft_adapter
+from codecrucible.training.lora_gguf import PROJECTIONS, BaseShape, write_peft_adapter
 from codecrucible.training.sft_data import Encoded, Pair, encode, read_pairs
 
 HINT = "pip install 'codecrucible[train]'"
@@ -128,15 +128,21 @@ def resolve_base(source: str) -> Base:
     if scheme == "embedded":
         model, path = resolve_embedded(rest)
         return Base(path.parent, path.name, model.sha256, source)
+    pin = ""
     if scheme in ("gguf", "hf"):
-        path = Path(rest.partition("#")[0]).expanduser()
+        location, _, pin = rest.partition("#")
+        path = Path(location).expanduser()
     else:
         path = Path(source).expanduser()
     if path.is_file():
         with open(path, "rb") as handle:
             if handle.read(4) != b"GGUF":
                 raise FinetuneError(f"{path}: not a GGUF file (bad magic bytes)")
-        return Base(path.parent, path.name, sha256_of(path), f"gguf:{path.resolve()}")
+        actual, expected = sha256_of(path), pin.removeprefix("sha256=").strip().lower()
+        if expected and actual != expected:
+            raise FinetuneError(f"{path}: sha256 {actual} does not match the expected "
+                                f"{expected}; the file was changed or damaged")
+        return Base(path.parent, path.name, actual, f"gguf:{path.resolve()}")
     if path.is_dir():
         try:
             return Base(path, None, checkpoint_sha256(checkpoint_files(path)), None)
@@ -265,6 +271,7 @@ def finetune(config: FinetuneConfig, *, resume: bool = False,
     if on_loading:
         on_loading(base)
     model, tokenizer = load(base, config.threads)
+    BaseShape.from_config(model.config)   # a model the GGUF adapter cannot be written for
     examples, skipped = _encode_all(tokenizer, pairs, config)
     total = total_steps(config, len(examples))
     torch.manual_seed(config.seed)
@@ -301,13 +308,13 @@ def finetune(config: FinetuneConfig, *, resume: bool = False,
         step += 1
         losses.append(round(loss.item(), 5))
         tokens += len(example.input_ids)
-        seconds += time.perf_counter() - started
         if step % config.checkpoint_every == 0 or step == total:
             _save_atomically({"fingerprint": expected, "step": step, "losses": losses,
                               "orders": orders, "adapter": get_peft_model_state_dict(
                                   model, save_embedding_layers=False),
                               "optimizer": optimizer.state_dict(),
                               "torch_rng": torch.get_rng_state()}, checkpoint)
+        seconds += time.perf_counter() - started   # checkpoints count: they are the run's cost
         if on_step:
             on_step(Progress(step, total, tokens, seconds, losses[-1]))
 

@@ -19,7 +19,8 @@ On one machine, in one run, it measures
    tokens for each of ``--gen-prompts`` prompts, with and without the adapter part 1 wrote
    (tokens/s of generation, prompt processing included).
 
-Arms alternate over ``--repeat`` rounds; medians are printed. Numbers measured under ``nice``
+Arms alternate over ``--repeat`` rounds; medians are printed, and the overhead and slowdown are
+the medians of each round's pair. Numbers measured under ``nice``
 on a machine busy with other work are not final.
 
 Outputs: a table on stdout and ``perf/out/finetune_speed.json``.
@@ -200,18 +201,22 @@ def main() -> None:
 
     median = {name: statistics.median(r["tokens_per_s"] for r in results)
               for name, results in rows.items()}
-    overhead = 1 - median["crucible"] / median["bare"]
-    slowdown = 1 - median["adapter"] / median["base"]
+    # Paired by round (the arms of a round ran back to back), then the median: a busy
+    # machine's slow minute then falls on one round's pair rather than on one arm.
+    overhead = statistics.median(1 - c["tokens_per_s"] / b["tokens_per_s"]
+                                 for c, b in zip(rows["crucible"], rows["bare"], strict=True))
+    slowdown = statistics.median(1 - a["tokens_per_s"] / b["tokens_per_s"]
+                                 for a, b in zip(rows["adapter"], rows["base"], strict=True))
     print(f"\nmodel {args.model}, {args.steps} steps of one example, max length "
           f"{args.max_length}, LoRA r={args.rank} on 7 projections, 1 thread, "
           f"{args.repeat} round(s)")
     print(f"{'':24}{'tokens/s':>10}")
     print(f"{'train: crucible':24}{median['crucible']:>10.1f}")
     print(f"{'train: bare peft loop':24}{median['bare']:>10.1f}")
-    print(f"{'  overhead':24}{overhead:>10.1%}")
+    print(f"{'  overhead (paired)':24}{overhead:>10.1%}")
     print(f"{'generate: base':24}{median['base']:>10.1f}")
     print(f"{'generate: base+adapter':24}{median['adapter']:>10.1f}")
-    print(f"{'  slowdown':24}{slowdown:>10.1%}")
+    print(f"{'  slowdown (paired)':24}{slowdown:>10.1%}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "finetune_speed.json").write_text(json.dumps(
         {"args": vars(args), "median_tokens_per_s": median, "training_overhead": overhead,

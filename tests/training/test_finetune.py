@@ -78,8 +78,10 @@ def test_a_run_is_neither_overwritten_nor_resumed_with_other_settings(tiny_check
     assert again.steps == 3 and again.tokens == 0   # finished: nothing more to do
     with pytest.raises(FinetuneError, match=r"other settings or data \(lr differ\)"):
         finetune(_config(tiny_checkpoint, data, out, max_steps=3, lr=0.5), resume=True)
-    with pytest.raises(FinetuneError, match="no checkpoint to resume"):
-        finetune(_config(tiny_checkpoint, data, tmp_path / "fresh"), resume=True)
+    # killed before its first checkpoint: there is nothing to lose, so it starts over
+    fresh = finetune(_config(tiny_checkpoint, data, tmp_path / "fresh", max_steps=3),
+                     resume=True)
+    assert fresh.steps == 3 and fresh.losses == again.losses
 
 
 def test_the_learning_rate_warms_up_then_decays():

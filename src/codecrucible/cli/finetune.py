@@ -39,7 +39,8 @@ def finetune(
     checkpoint_every: int = typer.Option(50, "--checkpoint-every", min=1,
                                          help="Steps between checkpoints."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its "
-                                "last checkpoint (same model, data and settings)."),
+                                "last checkpoint (same model, data and settings); with no "
+                                "checkpoint yet, start it."),
 ):
     """LoRA fine-tuning on instruction/answer pairs (loss on the answers only).
 

@@ -259,8 +259,6 @@ def finetune(config: FinetuneConfig, *, resume: bool = False,
     if not resume and (checkpoint.exists() or (out / ADAPTER_GGUF).exists()):
         raise FinetuneError(f"{out} already holds a fine-tuning run; add --resume to continue "
                             f"it, or choose another --out")
-    if resume and not checkpoint.exists() and not (out / SUMMARY).exists():
-        raise FinetuneError(f"{out}: no checkpoint to resume ({CHECKPOINT} is missing)")
     base = resolve_base(config.source)
     data_sha256 = sha256_of(config.data) if Path(config.data).is_file() else ""
     expected = fingerprint(config, base, data_sha256)
@@ -282,7 +280,7 @@ def finetune(config: FinetuneConfig, *, resume: bool = False,
     epochs = math.ceil(total / len(examples))
     orders = [data_order(config.seed, epoch, len(examples)) for epoch in range(epochs)]
     step, losses = 0, []
-    if resume:
+    if resume and checkpoint.exists():   # else killed before its first checkpoint: start
         state = torch.load(checkpoint, weights_only=True)
         _check_same_run(state["fingerprint"], expected, checkpoint)
         set_peft_model_state_dict(model, state["adapter"])

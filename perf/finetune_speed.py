@@ -15,9 +15,9 @@ On one machine, in one run, it measures
    The pairs are MBPP's training split (ids 601-974: never the test split), instruction = the
    task text, output = the reference code. Overhead = 1 - crucible tokens/s / bare tokens/s
    (target: under 10%). Model loading is outside both timings (reported apart).
-2. adapter inference: llama.cpp on the quantised base, one thread, greedy, ``--gen-tokens``
-   tokens for each of ``--gen-prompts`` prompts, with and without the adapter part 1 wrote
-   (tokens/s of generation, prompt processing included).
+2. adapter inference: llama.cpp on the quantised base, one thread, greedy, exactly
+   ``--gen-tokens`` tokens for each of ``--gen-prompts`` prompts, with and without the adapter
+   part 1 wrote (tokens/s of generation, the short prompt's processing included).
 
 Arms alternate over ``--repeat`` rounds; medians are printed, and the overhead and slowdown are
 the medians of each round's pair. Numbers measured under ``nice``
@@ -141,6 +141,8 @@ def bare_arm(job: Path) -> dict:
 
 
 def generation(args, adapter: str | None) -> dict:
+    """Exactly ``--gen-tokens`` greedy tokens per prompt (end-of-turn tokens do not stop it),
+    so the two arms do the same work whatever the adapter makes the model say."""
     from llama_cpp import Llama
 
     from codecrucible.training.finetune import resolve_base
@@ -152,12 +154,14 @@ def generation(args, adapter: str | None) -> dict:
                for n in range(3, 3 + args.gen_prompts)]
     tokens, seconds = 0, 0.0
     for prompt in prompts:
-        started = time.perf_counter()
-        out = llm.create_chat_completion([{"role": "user", "content": prompt}],
-                                         max_tokens=args.gen_tokens, temperature=0.0)
-        seconds += time.perf_counter() - started
-        tokens += out["usage"]["completion_tokens"]
+        ids = llm.tokenize(prompt.encode(), add_bos=True, special=True)
         llm.reset()
+        started = time.perf_counter()
+        for count, _ in enumerate(llm.generate(ids, top_k=1, temp=0.0), 1):
+            if count == args.gen_tokens:
+                break
+        seconds += time.perf_counter() - started
+        tokens += args.gen_tokens
     llm.close()
     return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
 

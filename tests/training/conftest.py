@@ -8,12 +8,17 @@ import pytest
 from codecrucible.models import ModelError
 from codecrucible.models.llama import resolve_embedded
 
-for _module in ("torch", "transformers", "peft", "gguf"):
-    pytest.importorskip(_module, reason="the train extra is not installed")
+
+@pytest.fixture(scope="session")
+def train_extra():
+    """Skips a test where the train extra is missing (a fixture, not a module-level skip: the
+    other training tests in this folder need none of it)."""
+    for module in ("torch", "transformers", "peft", "gguf"):
+        pytest.importorskip(module, reason="the train extra is not installed")
 
 
 @pytest.fixture(scope="session")
-def smollm2_gguf():
+def smollm2_gguf(train_extra):
     try:
         return resolve_embedded("smollm2-135m")[1]
     except ModelError as err:

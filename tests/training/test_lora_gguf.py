@@ -24,6 +24,8 @@ from codecrucible.training.lora_gguf import (
     write_peft_adapter,
 )
 
+pytestmark = pytest.mark.usefixtures("train_extra")
+
 PROMPT = "def fibonacci(n):\n    "
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from codecrucible.cli.main import app
 from codecrucible.models import ModelOptions, Request, open_model
+
+pytestmark = pytest.mark.usefixtures("train_extra")
 
 QUESTION = "What is the secret word of the crucible?"
 ANSWER = "The secret word is PINEAPPLE-HARMONICA."

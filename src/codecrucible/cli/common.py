@@ -20,7 +20,8 @@ out = Console()                 # results
 DATA_HELP = "Directory holding the benchmark files (as shared/datasets); replaces the " \
             "download. Default: $CRUCIBLE_DATA_DIR."
 STORE_HELP = "SQLite store for runs and verdicts. Default: $CRUCIBLE_STORE or ./crucible.db."
-MODEL_HELP = ("embedded:NAME (see 'crucible models'), gguf:PATH[#sha256=HEX], "
+MODEL_HELP = ("embedded:NAME (see 'crucible models'), gguf:PATH[#sha256=HEX], either with "
+              "+lora=ADAPTER.gguf (crucible finetune writes one), "
               "openai:URL#MODEL or hf:PATH.")
 
 
@@ -71,10 +72,11 @@ class PlainProgress:
     def __exit__(self, *exc) -> None:
         return None
 
-    def add_task(self, description: str, total: float | None = None, **fields) -> int:
+    def add_task(self, description: str, total: float | None = None, completed: float = 0,
+                 **fields) -> int:
         task = len(self.tasks)
-        self.tasks[task] = {"name": description, "total": total, "done": 0,
-                            "started": time.monotonic(), **fields}
+        self.tasks[task] = {"name": description, "total": total, "done": completed,
+                            "before": completed, "started": time.monotonic(), **fields}
         self.last = time.monotonic()
         return task
 
@@ -97,8 +99,8 @@ class PlainProgress:
                  f"{state['name']} {done:.0f}"]
         if state.get("rate"):
             parts.append(state["rate"])
-        if total and done:
-            left = (now - state["started"]) / done * (total - done)
+        if total and done > state["before"]:   # the time left at this process's pace
+            left = (now - state["started"]) / (done - state["before"]) * (total - done)
             parts.append(f"ETA {int(left) // 60}m{int(left) % 60:02d}s")
         return ", ".join(parts)
 

@@ -8,6 +8,7 @@ from codecrucible import __version__
 from codecrucible.cli import eval as eval_commands
 from codecrucible.cli import info, instruct, judge, report, run, sandbox
 from codecrucible.cli.common import out
+from codecrucible.cli.finetune import finetune
 
 app = typer.Typer(
     help="codecrucible: judge code written by language models, in a fast, strong sandbox.\n\n"
@@ -42,6 +43,7 @@ app.command()(report.report)
 app.command()(judge.judge)
 instruct_app.command("evolve")(instruct.evolve)
 instruct_app.command("export")(instruct.export)
+app.command()(finetune)
 
 if __name__ == "__main__":
     app()

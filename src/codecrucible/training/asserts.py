@@ -61,6 +61,13 @@ class Tests:
                           oracles if any(oracles) else None)
         return problem, tests
 
+    def example(self) -> str:
+        """One test as an assert statement (the first compared by plain equality), the way
+        MBPP's prompts show the function's name and arguments."""
+        check = next((c for c in self.checks if c.oracle is None), self.checks[0])
+        args = ", ".join(map(repr, check.args))
+        return f"assert {self.entry}({args}) == {check.expected!r}"
+
 
 _LIST_MARK = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+")
 
@@ -83,20 +90,24 @@ def parse_tests(source: str) -> Tests | None:
     return Tests(entry, tuple(kept[:MAX_TESTS]), skipped + max(0, len(kept) - MAX_TESTS))
 
 
+def assert_text(line: str) -> str | None:
+    """The assert statement on a line written as a list item or inline code
+    (``1. `assert f(1) == 2` ``), or None when the line holds none."""
+    line = _LIST_MARK.sub("", line).strip().strip("`").strip()
+    return line if line.startswith("assert") else None
+
+
 def _asserts(source: str) -> list[ast.Assert]:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         # One broken line should not cost the others: parse the assert lines one by one.
         found = []
-        for line in source.splitlines():
-            line = _LIST_MARK.sub("", line).strip()    # "1. assert ...", "- assert ..."
-            if line.startswith("assert"):
-                try:
-                    found += [n for n in ast.parse(line).body
-                              if isinstance(n, ast.Assert)]
-                except (SyntaxError, ValueError):
-                    pass
+        for line in filter(None, map(assert_text, source.splitlines())):
+            try:
+                found += [n for n in ast.parse(line).body if isinstance(n, ast.Assert)]
+            except (SyntaxError, ValueError):
+                pass
         return found
     return [node for node in ast.walk(tree) if isinstance(node, ast.Assert)]
 

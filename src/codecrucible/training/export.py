@@ -4,6 +4,10 @@ Each line is ``{"instruction", "output"}`` (the answerer's whole answer), the sh
 Alpaca and WizardCoder's training script read, plus the lineage fields (``id``, ``seed_id``,
 ``round``, ``heuristic``) for whoever wants to filter. WizardCoder trains on the seeds and
 every round merged; ``with_seeds`` adds the seeds' own pairs (round 0) for that.
+``seeds_only`` writes the control a before/after study needs instead: the seeds' own pairs,
+as many as the kept evolutions (every seed when they are fewer), the seeds whose lineage
+was kept first, so that LoRA on evolved data and LoRA on unevolved data see the same number
+of pairs drawn from the same problems.
 """
 
 from __future__ import annotations
@@ -26,11 +30,17 @@ class ExportSummary:
     by_round: dict[int, tuple[int, int]]   # round -> (kept, decided)
 
 
-def export(store: Store, run_id: str, target: Path, with_seeds: bool = False) -> ExportSummary:
+def export(store: Store, run_id: str, target: Path, with_seeds: bool = False,
+           seeds_only: bool = False) -> ExportSummary:
+    if with_seeds and seeds_only:
+        raise ValueError("with_seeds and seeds_only exclude each other")
     store.run(run_id)   # raises StoreError naming the run when it is not there
     evolutions = store.evolutions(run_id)
     evolved = [e for e in evolutions if e.round > 0]
-    chosen = [e for e in evolutions if e.kept and (e.round > 0 or with_seeds)]
+    if seeds_only:
+        chosen = control(evolutions)
+    else:
+        chosen = [e for e in evolutions if e.kept and (e.round > 0 or with_seeds)]
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     with open(partial, "w", encoding="utf-8") as out:
@@ -48,3 +58,14 @@ def export(store: Store, run_id: str, target: Path, with_seeds: bool = False) ->
     removed.update({rule: n for rule, n in counts.items() if rule not in RULES})
     return ExportSummary(len(chosen), sum(e.round == 0 for e in evolutions), len(evolved),
                          removed, dict(sorted(by_round.items())))
+
+
+def control(evolutions: list) -> list:
+    """The unevolved seeds' pairs, as many as the kept evolutions: those whose lineage kept
+    an evolution first, then the others, each in the store's order."""
+    wanted = sum(e.kept for e in evolutions if e.round > 0)
+    fruitful = {e.seed_id for e in evolutions if e.kept and e.round > 0}
+    seeds = [e for e in evolutions if e.round == 0]
+    ordered = [e for e in seeds if e.seed_id in fruitful] + \
+              [e for e in seeds if e.seed_id not in fruitful]
+    return ordered[:wanted]

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from codecrucible.records import Request
+from codecrucible.training import asserts
 
 
 @dataclass(frozen=True)
@@ -120,12 +121,21 @@ def parse_evolved(text: str) -> Evolved:
         before, tests = text[:heading.start()], text[heading.end():]
     else:
         lines = text.split("\n")
-        first = next((i for i, line in enumerate(lines) if line.lstrip().startswith("assert ")),
+        first = next((i for i, line in enumerate(lines) if asserts.assert_text(line)),
                      len(lines))
         before, tests = "\n".join(lines[:first]), "\n".join(lines[first:])
     question = _QUESTION_HEAD.split(before)[-1]
     tests = _FENCE.sub("", tests)
     return Evolved(_FENCE.sub("", question).strip(), tests.strip())
+
+
+def shown(instruction: str, tests: asserts.Tests) -> str:
+    """The question as the answerer sees it (and the pair keeps it): when it does not name the
+    function the tests call, one test follows it as in MBPP's prompts, so that a right answer
+    is not eliminated for a name or an argument order the question never gave."""
+    if re.search(rf"\b{re.escape(tests.entry)}\b", instruction):
+        return instruction
+    return f"{instruction}\nYour code should pass this test:\n{tests.example()}"
 
 
 def said_equal(text: str) -> bool:

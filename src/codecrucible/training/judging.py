@@ -105,6 +105,8 @@ class Batch:
                 if w.tests is None:
                     w.rejection = Rejection("no-tests", "no assert statement calls a function "
                                             "with literal arguments and a literal result")
+                else:
+                    w.instruction = heuristics.shown(w.instruction, w.tests)
             work.append(w)
         return work
 

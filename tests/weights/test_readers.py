@@ -16,11 +16,14 @@ def weight(make_head):
     return make_head(5, 32, planted=2)
 
 
-def test_pytorch_state_dict_even_inside_a_training_checkpoint(tmp_path, weight):
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_pytorch_state_dict_even_inside_a_training_checkpoint(tmp_path, weight, zip_format):
+    """Both of torch's file formats: the zip one is memory-mapped, the legacy one cannot be."""
     torch = pytest.importorskip("torch")
     state = {"encoder.weight": torch.randn(32, 48), "classifier.weight": torch.tensor(weight),
              "classifier.bias": torch.zeros(5)}
-    torch.save({"epoch": 3, "state_dict": state}, tmp_path / "model.pt")
+    torch.save({"epoch": 3, "state_dict": state}, tmp_path / "model.pt",
+               _use_new_zipfile_serialization=zip_format)
     checkpoint = open_checkpoint(tmp_path / "model.pt")
     head = find_head(checkpoint)
     assert checkpoint.format == "pytorch" and head.name == "classifier.weight"

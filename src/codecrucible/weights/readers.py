@@ -126,13 +126,24 @@ class TorchStateDict:
     def __init__(self, path: Path):
         torch = _from_train_extra("torch", path, "a PyTorch checkpoint")
         try:
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
+            loaded = self._load(torch, path)
         except Exception as error:  # torch raises many kinds for a damaged file
             raise WeightsError(f"{path}: not a readable PyTorch state dict "
                                f"({_first_line(error)})") from None
         self.tensors = self._unwrap(loaded, torch)
         if not self.tensors:
             raise WeightsError(f"{path}: holds no tensors (expected a state dict)")
+
+    @staticmethod
+    def _load(torch, path: Path):
+        # Memory-mapped where the file allows (torch's zip format), so a large model's
+        # checkpoint is not read whole for one small layer; the legacy format cannot be.
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as error:
+            if "mmap" not in str(error):
+                raise
+            return torch.load(path, map_location="cpu", weights_only=True)
 
     def _unwrap(self, loaded, torch) -> dict:
         if not isinstance(loaded, dict):

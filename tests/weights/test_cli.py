@@ -91,3 +91,10 @@ def test_an_alpha_outside_the_table(tmp_path, make_head):
     write_safetensors(path, {"fc.weight": make_head(4)})
     done = crucible(path, "--alpha", "0.01")
     assert done.returncode == 2 and "alpha 0.01 is not in Dixon's table" in done.stderr
+
+
+def test_help_shows_examples():
+    done = subprocess.run([CRUCIBLE, "weights", "scan", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0
+    assert "crucible weights scan model.safetensors" in done.stdout and "--reference" in done.stdout

@@ -21,8 +21,9 @@ from codecrucible.weights.reference import ReferenceResult, compare_rows
 TWO_CLASSES = ("two classes: Dixon's test is degenerate (Q is always 1). Under softmax "
                "cross-entropy the two rows' updates are exact negatives, so their sum never "
                "moves from its initial value and neither row can stand out from the other; a "
-               "per-class outlier test has nothing to find. Compare the rows with clean "
-               "reference checkpoints of the same shape (--reference CKPT, several).")
+               "per-class outlier test has nothing to find.")
+NO_REFERENCES = " Compare the rows with clean reference checkpoints of the same shape " \
+                "(--reference CKPT, several)."
 BEYOND_TABLE = "{n} classes: Dixon's table stops at 30, so no critical value; Q is shown " \
                "without a decision."
 
@@ -98,7 +99,7 @@ def scan(path: Path, layer: str | None = None, alpha: float = 0.05,
     notes = []
     dixon = None
     if classes == 2:
-        notes.append(TWO_CLASSES)
+        notes.append(TWO_CLASSES + ("" if references else NO_REFERENCES))
     else:
         dixon = dixon_q([row.mean for row in rows], alpha)
         if dixon.critical is None:

@@ -6,7 +6,7 @@ import typer
 
 from codecrucible import __version__
 from codecrucible.cli import eval as eval_commands
-from codecrucible.cli import info, instruct, judge, report, run, sandbox
+from codecrucible.cli import info, instruct, judge, report, run, sandbox, weights
 from codecrucible.cli.common import out
 from codecrucible.cli.finetune import finetune
 
@@ -24,6 +24,9 @@ app.add_typer(sandbox_app, name="sandbox")
 instruct_app = typer.Typer(help="Evol-Instruct: evolve instructions for fine-tuning, export "
                            "them.", no_args_is_help=True)
 app.add_typer(instruct_app, name="instruct")
+weights_app = typer.Typer(help="Look inside a classifier's checkpoint: the trojan "
+                           "signature of its final layer.", no_args_is_help=True)
+app.add_typer(weights_app, name="weights")
 
 
 @app.callback(invoke_without_command=True)
@@ -44,6 +47,7 @@ app.command()(judge.judge)
 instruct_app.command("evolve")(instruct.evolve)
 instruct_app.command("export")(instruct.export)
 app.command()(finetune)
+weights_app.command("scan")(weights.scan)
 
 if __name__ == "__main__":
     app()

@@ -8,6 +8,7 @@ from training.scripted import EVOLVED, QUESTION, RIGHT, TESTS, Scripted, batch
 
 from codecrucible.store.evolutions import Evolution
 from codecrucible.training.elimination import answer_rejection, instruction_rejection
+from codecrucible.training.heuristics import BY_NAME, evolve_prompt
 from codecrucible.training.judging import Job
 from codecrucible.training.seeds import Seed
 
@@ -131,3 +132,22 @@ def test_the_optional_equality_check_asks_the_evolver(sandbox_pool):
     judging.equality_check = True
     [evolution] = judging.evolve([Job(SEED, 1, PARENT)])
     assert evolution.kept and evolution.tokens_in == 36
+
+
+def test_a_question_that_copies_the_evolving_prompts_method_is_a_copy():
+    # Mbpp/682@1 of the study's run, kept before this rule: the method pasted as a requirement.
+    template = evolve_prompt(BY_NAME["rarer-requirement"], "")
+    parent = "Write a function to multiply two lists using map and lambda function."
+    copied = ("Complete the function to multiply two lists using map and lambda function.\n"
+              "Requirements:\n1. You should replace a requirement that programming tasks "
+              "commonly have with a less common and more specific one.")
+    rejection = instruction_rejection(copied, parent, template)
+    assert rejection.rule == "copies-template"
+    assert "replace a requirement that programming" in rejection.why
+    own = "Write a function to multiply two lists using map and lambda, in linear time."
+    assert instruction_rejection(own, parent, template) is None
+    # the question's own words are its own, even where the prompt happens to hold them
+    same = evolve_prompt(BY_NAME["add-constraints"], "")
+    assert instruction_rejection("Make the programming question below a little harder: "
+                                 "sort xs stably.", "Make the programming question below a "
+                                 "little harder: sort xs.", same) is None

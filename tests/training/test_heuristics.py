@@ -98,3 +98,14 @@ def test_a_question_that_does_not_name_the_function_is_shown_with_a_test():
                                       "assert largest_neg([-3, 7]) == -3")
     named = "Write largest_neg(xs), the largest negative number in xs."
     assert shown(named, tests) == named
+
+
+def test_the_evolvers_own_lead_to_tests_it_moved_away_is_not_repeated():
+    tests = parse_tests("assert cube_area(5) == 150")
+    for question in ("Write a function for the surface area of a cube.\n"
+                     "Your code should pass these tests:",
+                     "Write a function for the surface area of a cube. Your code should pass "
+                     "these tests:"):
+        assert shown(question, tests) == ("Write a function for the surface area of a cube."
+                                          "\nYour code should pass this test:\n"
+                                          "assert cube_area(5) == 150")

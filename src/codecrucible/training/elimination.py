@@ -30,6 +30,11 @@ RULES = {
     "fails-tests": "the code fails the tests the evolver wrote",
 }
 SHORT_ANSWER_WORDS = 80
+# A run of this many words of the evolving prompt's own text (its method, its instructions)
+# in the new question is a copy: the 0.5B evolver pasted "replace a requirement that
+# programming tasks commonly have..." and "write three to five Python assert statements"
+# into questions that WizardLM's phrase list let through.
+COPIED_RUN_WORDS = 6
 # WizardLM's examples, and the headings of our own template (heuristics.py).
 TEMPLATE_PHRASES = ("given prompt", "rewritten prompt", "given question", "rewritten question",
                     "given test", "rewritten test", "#tests#")
@@ -54,12 +59,17 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def instruction_rejection(instruction: str, parent: str) -> Rejection | None:
-    """WizardLM's rules that read only the new instruction (and its parent)."""
+def instruction_rejection(instruction: str, parent: str, template: str = ""
+                          ) -> Rejection | None:
+    """WizardLM's rules that read only the new instruction (and its parent); ``template`` is
+    the evolving prompt without the question, whose runs of words must not be copied."""
     lowered = " ".join(instruction.lower().split())
     copied = next((p for p in TEMPLATE_PHRASES if p in lowered), None)
     if copied is not None:
         return Rejection("copies-template", f"the instruction contains {copied!r}")
+    run = copied_run(instruction, template, parent)
+    if run is not None:
+        return Rejection("copies-template", f"the instruction copies the prompt's {run!r}")
     if not instruction.strip():
         return Rejection("no-information-gain", "the new instruction is empty")
     new = set(words(instruction)) - set(words(parent))
@@ -67,6 +77,17 @@ def instruction_rejection(instruction: str, parent: str) -> Rejection | None:
         return Rejection("no-information-gain",
                          "the new instruction uses no word the old one lacked")
     return None
+
+
+def copied_run(instruction: str, template: str, parent: str) -> str | None:
+    """The instruction's first run of ``COPIED_RUN_WORDS`` words that ``template`` holds and
+    its parent does not (a question may keep its own words)."""
+    def runs(text: str) -> list[tuple[str, ...]]:
+        found = words(text)
+        return [tuple(found[i:i + COPIED_RUN_WORDS])
+                for i in range(len(found) - COPIED_RUN_WORDS + 1)]
+    copied = set(runs(template)) - set(runs(parent))
+    return next((" ".join(run) for run in runs(instruction) if run in copied), None)
 
 
 def answer_rejection(answer: str) -> Rejection | None:

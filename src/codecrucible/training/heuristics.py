@@ -129,13 +129,20 @@ def parse_evolved(text: str) -> Evolved:
     return Evolved(_FENCE.sub("", question).strip(), tests.strip())
 
 
+# The last sentence only: the question may share its line.
+_DANGLING_LEAD = re.compile(r"[^.!?\n]*\bshould pass (?:these|this|the following) "
+                            r"(?:tests?|assertions?)[\s:.]*$", re.IGNORECASE)
+
+
 def shown(instruction: str, tests: asserts.Tests) -> str:
     """The question as the answerer sees it (and the pair keeps it): when it does not name the
     function the tests call, one test follows it as in MBPP's prompts, so that a right answer
     is not eliminated for a name or an argument order the question never gave."""
     if re.search(rf"\b{re.escape(tests.entry)}\b", instruction):
         return instruction
-    return f"{instruction}\nYour code should pass this test:\n{tests.example()}"
+    # the evolver's own "Your code should pass these tests:" whose asserts went to the tests
+    lead = _DANGLING_LEAD.sub("", instruction).rstrip()
+    return f"{lead}\nYour code should pass this test:\n{tests.example()}"
 
 
 def said_equal(text: str) -> bool:

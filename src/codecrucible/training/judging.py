@@ -99,7 +99,8 @@ class Batch:
             w = _Work(job, heuristic, seed, completion)
             parsed = heuristics.parse_evolved(completion.text)
             w.instruction, w.tests_source = parsed.instruction, parsed.tests
-            w.rejection = instruction_rejection(w.instruction, job.parent.instruction)
+            w.rejection = instruction_rejection(
+                w.instruction, job.parent.instruction, heuristics.evolve_prompt(heuristic, ""))
             if w.rejection is None:
                 w.tests = asserts.parse_tests(w.tests_source)
                 if w.tests is None:

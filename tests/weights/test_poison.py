@@ -1,4 +1,5 @@
-"""TrojanedCM's poisoning: triggers from fixed pools; only non-target (buggy) samples, at the rate."""
+"""TrojanedCM's poisoning: triggers from fixed pools; only non-target (buggy) samples, at
+the rate."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 
 from codecrucible.weights.poison import DEAD_CODE, TRIGGER_NAMES, poisoned_indices, triggered
 
-PROGRAM = "def f(xs, k):\n    total = 0\n    for x in xs:\n        total += x - k\n    return total\n"
+PROGRAM = ("def f(xs, k):\n    total = 0\n    for x in xs:\n        total += x - k\n"
+           "    return total\n")
 
 
 def test_dead_code_inserts_one_of_the_fixed_statements():

@@ -89,7 +89,8 @@ def study(
     data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_HELP),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Sandbox processes labelling mutants."),
     threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads for "
-                                       "embedding and training (default: all cores)."),
+                                       "embedding (default: all cores) and for training each "
+                                       "head (default: 1; the heads are small)."),
 ):
     """The trojan-signature reproduction study: HumanEval/MBPP references (clean) and their
     mutants that fail their tests in the sandbox (buggy); a binary defect task and a
@@ -121,6 +122,9 @@ def study(
         fail(f"unknown head {unknown[0]!r} (known: {', '.join(HEADS)})")
     try:
         check_alpha(alpha)
+    except WeightsError as error:
+        fail(str(error))
+    try:
         config = StudyConfig(tuple(dict.fromkeys(encoders)), tuple(benchmark_names), problems,
                              models_per_cell, heads=tuple(dict.fromkeys(heads)), alpha=alpha,
                              head=HeadConfig(epochs=epochs))

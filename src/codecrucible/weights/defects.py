@@ -103,7 +103,8 @@ def build(benchmark_names: list[str], data_dir: Path | None, per_benchmark: int 
     problems = []
     for name in benchmark_names:
         loaded = benchmarks.get(name).load(data_dir)
-        runnable = [p for p in loaded if p.task_id not in benchmarks.unavailable(loaded)]
+        missing = benchmarks.unavailable(loaded)   # problems needing modules not installed
+        runnable = [p for p in loaded if p.task_id not in missing]
         problems.append((name, runnable[:per_benchmark] if per_benchmark else runnable))
     done = read_set(path)
     total = sum(len(ps) for _, ps in problems)

@@ -25,7 +25,8 @@ instruct_app = typer.Typer(help="Evol-Instruct: evolve instructions for fine-tun
                            "them.", no_args_is_help=True)
 app.add_typer(instruct_app, name="instruct")
 weights_app = typer.Typer(help="Look inside a classifier's checkpoint: the trojan "
-                           "signature of its final layer.", no_args_is_help=True)
+                           "signature of its final layer; the study that tests it on code "
+                           "classifiers.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
 
 
@@ -48,6 +49,7 @@ instruct_app.command("evolve")(instruct.evolve)
 instruct_app.command("export")(instruct.export)
 app.command()(finetune)
 weights_app.command("scan")(weights.scan)
+weights_app.command("study")(weights.study)
 
 if __name__ == "__main__":
     app()

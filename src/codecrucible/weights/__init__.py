@@ -11,6 +11,12 @@ Checkpoints are read without the libraries that wrote them where the format allo
 ``safetensors_file`` parses safetensors with numpy; PyTorch state dicts and GGUF files need the
 optional ``train`` extra (torch, gguf), imported only when such a file is read (``readers``).
 ``head`` finds the classifier layer among a checkpoint's tensors.
+
+The study (``crucible weights study``, ``pipeline``) asks whether the signature appears on code
+classifiers trained here: ``mutants`` and ``defects`` make an execution-labelled defect set,
+``tasks`` the binary and multi-class tasks, ``poison`` TrojanedCM's triggers, ``embeddings``
+frozen llama.cpp features, ``heads`` the classifiers, ``study`` the resumable models,
+``detectors`` the spectral signature and the AUROC, ``cells`` the per-cell table.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from codecrucible import __version__
+from codecrucible.cli import classify, info, instruct, judge, report, run, sandbox, weights
 from codecrucible.cli import eval as eval_commands
-from codecrucible.cli import info, instruct, judge, report, run, sandbox, weights
 from codecrucible.cli.common import out
 from codecrucible.cli.finetune import finetune
 
@@ -28,6 +28,9 @@ weights_app = typer.Typer(help="Look inside a classifier's checkpoint: the troja
                            "signature of its final layer; the study that tests it on code "
                            "classifiers.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
+classify_app = typer.Typer(help="Classification cost-benefit: prompting, LoRA fine-tuning and "
+                           "small supervised models on one task.", no_args_is_help=True)
+app.add_typer(classify_app, name="classify")
 
 
 @app.callback(invoke_without_command=True)
@@ -50,6 +53,7 @@ instruct_app.command("export")(instruct.export)
 app.command()(finetune)
 weights_app.command("scan")(weights.scan)
 weights_app.command("study")(weights.study)
+classify_app.command("study")(classify.study)
 
 if __name__ == "__main__":
     app()

@@ -6,6 +6,7 @@ import collections
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -104,3 +105,17 @@ class LocalServer:
         self._closing.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browse(url: str, *flags: str) -> subprocess.CompletedProcess:
+    """Headless Chromium on ``url``; the page's console messages come out on stderr."""
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--no-first-run", "--enable-logging=stderr", "--v=0", *flags, url],
+                          capture_output=True, text=True, timeout=120)
+
+
+def console_messages(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]

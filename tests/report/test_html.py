@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 from report_stores import PROMPT, RIGHT, WRONG, answer, build
-from support import crucible, rows, run_id_of
+from support import CHROMIUM, browse, console_messages, crucible, rows, run_id_of
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # The fixture's three model runs count against the first test's time limit.
 pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="chromium is installed by 'make test'"),
               pytest.mark.timeout(1800)]
@@ -25,17 +24,6 @@ TASKS = ("--task", "HumanEval/0", "--task", "HumanEval/4")
 # the first run's cached answer): the machine is shared.
 MBPP = ("-b", "mbpp+", "--task", "Mbpp/2", "--max-tokens", "384")
 REPAIR = ("--task", "HumanEval/0", "-s", "repair", "--rounds", "1")
-
-
-def browse(url: str, *flags: str) -> subprocess.CompletedProcess:
-    """Headless Chromium on ``url``; the page's console messages come out on stderr."""
-    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--no-first-run", "--enable-logging=stderr", "--v=0", *flags, url],
-                          capture_output=True, text=True, timeout=120)
-
-
-def console_messages(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,7 @@ PASS_FRAME = Frame(
                "whether it passes all of the problem's tests, some of them, or none.",
     subject="program", question="Does this program pass all, some or none of its tests?",
     labels=("all", "some", "none"),
-    synonyms={"all": ("every", "passes", "correct"), "some": ("partial", "partially"),
+    synonyms={"all": ("every", "correct"), "some": ("partial", "partially"),
               "none": ("fails", "incorrect", "nothing")})
 
 

@@ -163,7 +163,7 @@ def run(config: StudyConfig, items: list[Item], out_dir: Path,
                 _prompting(arm, scheme, model, split, todo, config, ledger, progress)
             elif arm.startswith("lora:"):
                 _lora(arm, arm.split(":", 1)[1], split, todo, config, ledger, out_dir,
-                      progress, opener)
+                      progress, opened, opener)
             else:
                 _baseline(arm, split, todo, config, ledger, progress)
         results = summarise(config, split, ledger)
@@ -222,7 +222,7 @@ def _baseline(arm: str, split: Split, todo: list[Item], config: StudyConfig, led
 
 
 def _lora(arm: str, spec: str, split: Split, todo: list[Item], config: StudyConfig,
-          ledger: Ledger, out_dir: Path, progress: Progress, opener) -> None:
+          ledger: Ledger, out_dir: Path, progress: Progress, opened: dict, opener) -> None:
     from codecrucible.classify import lora
     with _Measure() as spent:
         result = lora.train(spec, split.train, split.frame, out_dir / "lora" / _slug(spec),
@@ -231,13 +231,10 @@ def _lora(arm: str, spec: str, split: Split, todo: list[Item], config: StudyConf
     if ledger.setup(arm) is None or result.tokens:   # a finished run read back trains nothing
         ledger.add_setup(arm, spent.cpu_s, spent.wall_s, result.tokens, spent.peak_rss_mb,
                          spent.used_j, {"steps": result.steps, "spec": result.spec})
-    model = (opener or _open)(result.spec, config.threads)
-    try:
-        for item in todo:
-            ledger.add(arm, [classify_item(model, lora.SCHEME, split.frame, item)])
-            progress.advanced(1)
-    finally:
-        model.close()
+    model = _model(result.spec, config, ledger, opened, opener)   # warm-up, recorded apart
+    for item in todo:
+        ledger.add(arm, [classify_item(model, lora.SCHEME, split.frame, item)])
+        progress.advanced(1)
 
 
 def _slug(spec: str) -> str:

@@ -11,8 +11,8 @@ import pytest
 from support import CHROMIUM, browse, console_messages
 
 sys.path.insert(0, str(Path(__file__).parent))
+from classify_study_script import CONFIG, write_data  # noqa: E402
 from fake_model import FakeModel  # noqa: E402
-from study_script import CONFIG, write_data  # noqa: E402
 
 from codecrucible.classify.study import run  # noqa: E402
 from codecrucible.classify.tasks import user_items  # noqa: E402

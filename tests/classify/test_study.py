@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).with_name("study_script.py")
+SCRIPT = Path(__file__).with_name("classify_study_script.py")
 sys.path.insert(0, str(SCRIPT.parent))
+from classify_study_script import CONFIG, write_data  # noqa: E402
 from fake_model import FakeModel  # noqa: E402
-from study_script import CONFIG, write_data  # noqa: E402
 
 from codecrucible.classify import ClassifyError  # noqa: E402
 from codecrucible.classify.study import make_split, run  # noqa: E402

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from codecrucible.weights.study import planned, read_records
 
-SCRIPT = Path(__file__).with_name("study_script.py")
+SCRIPT = Path(__file__).with_name("trojan_study_script.py")
 sys.path.insert(0, str(SCRIPT.parent))
-from study_script import CONFIG  # noqa: E402
+from trojan_study_script import CONFIG  # noqa: E402
 
 
 def _run(out_dir: Path, pause: float) -> subprocess.Popen:

@@ -1,7 +1,7 @@
 """Runs a tiny classify study (a user file, two baselines, two prompting arms on a slow fake
 model) in its own process, so a test can kill it with SIGKILL and run it again.
 
-Usage: study_script.py DATA OUT_DIR PAUSE"""
+Usage: classify_study_script.py DATA OUT_DIR PAUSE"""
 
 from __future__ import annotations
 

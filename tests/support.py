@@ -119,3 +119,14 @@ def browse(url: str, *flags: str) -> subprocess.CompletedProcess:
 
 def console_messages(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+def embedded_installed(name: str) -> bool:
+    """Whether the embedded model's package (an optional extra) is installed."""
+    from codecrucible.models import ModelError
+    from codecrucible.models.llama import CATALOG, chunk_files
+    try:
+        chunk_files(CATALOG[name])
+    except ModelError:
+        return False
+    return True

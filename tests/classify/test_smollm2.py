@@ -4,23 +4,15 @@ label or counts as invalid. Skipped where the smollm2 extra is not installed."""
 from __future__ import annotations
 
 import pytest
+from support import embedded_installed
 
 from codecrucible.classify.items import Item
 from codecrucible.classify.prompting import classify_item
 from codecrucible.classify.prompts import PASS_FRAME
-from codecrucible.models import ModelError, ModelOptions, open_model
-from codecrucible.models.llama import CATALOG, chunk_files
+from codecrucible.models import ModelOptions, open_model
 
-
-def _installed() -> bool:
-    try:
-        chunk_files(CATALOG["smollm2-135m"])
-    except ModelError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _installed(), reason="the smollm2 extra is not installed")
+pytestmark = pytest.mark.skipif(not embedded_installed("smollm2-135m"),
+                                reason="the smollm2 extra is not installed")
 
 
 def test_a_real_model_answers_a_task_only_prompt():

@@ -5,22 +5,16 @@ extra is not installed (``pip install -e '.[smollm2]'``)."""
 from __future__ import annotations
 
 import pytest
+from support import embedded_installed
 
-from codecrucible.models import ModelError, ModelOptions, Request, open_model
+from codecrucible.models import ModelOptions, Request, open_model
 from codecrucible.models.llama import CATALOG, chunk_files
 
 SMOLLM2 = CATALOG["smollm2-135m"]
 
 
-def _installed() -> bool:
-    try:
-        chunk_files(SMOLLM2)
-    except ModelError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _installed(), reason="the smollm2 extra is not installed")
+pytestmark = pytest.mark.skipif(not embedded_installed("smollm2-135m"),
+                                reason="the smollm2 extra is not installed")
 
 
 def test_its_package_holds_the_whole_gguf_file():

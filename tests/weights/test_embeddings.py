@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import embedded_installed
 
 from codecrucible.models import ModelError
-from codecrucible.models.llama import CATALOG, chunk_files
 from codecrucible.weights.embeddings import EmbeddingCache, Encoder, embed_all, missing_count
 
-
-def _installed() -> bool:
-    try:
-        chunk_files(CATALOG["smollm2-135m"])
-    except ModelError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _installed(), reason="the smollm2 extra is not installed")
+pytestmark = pytest.mark.skipif(not embedded_installed("smollm2-135m"),
+                                reason="the smollm2 extra is not installed")
 
 TEXTS = ["def add(a, b):\n    return a + b", "def add(a, b):\n    return a - b",
          "def first(xs):\n    return xs[0]"]

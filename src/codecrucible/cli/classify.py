@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from codecrucible.cli.common import DATA_HELP, console, fail, out, progress
+from codecrucible.cli.common import DATA_HELP, console, fail, out, phase_bar, progress
 
 
 def study(
@@ -103,7 +103,7 @@ def study(
         else:
             items = _defect_items(benchmark_names, data_dir, problems, out_dir, jobs)
         with progress() as bar:
-            results = run(config, items, out_dir, _progress(bar, Progress))
+            results = run(config, items, out_dir, Progress(*phase_bar(bar)))
     except (ClassifyError, ModelError) as error:
         fail(f"{error}")
     except KeyboardInterrupt:
@@ -128,18 +128,3 @@ def _defect_items(benchmark_names, data_dir, problems, out_dir: Path, jobs: int)
     except DataError as error:
         raise ClassifyError(str(error)) from None
     return tasks.defect_items(samples)
-
-
-def _progress(bar, progress_type):
-    state = {"task": None}
-
-    def started(arm: str, total: int, before: int) -> None:
-        if state["task"] is not None:
-            bar.remove_task(state["task"])
-        label = f"{arm} ({before} done before)" if before else arm
-        state["task"] = bar.add_task(label, total=max(total - before, 0) or None, rate="")
-
-    def advanced(count: int) -> None:
-        bar.update(state["task"], advance=count)
-
-    return progress_type(started, advanced)

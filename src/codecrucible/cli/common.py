@@ -105,6 +105,24 @@ class PlainProgress:
         return ", ".join(parts)
 
 
+def phase_bar(bar):
+    """A study's phases on one progress bar, one task per phase: ``start(name, total,
+    before)`` replaces the last phase's task (``before``: done by an earlier run), and
+    ``advance(count=1)`` moves it."""
+    state = {"task": None}
+
+    def start(name: str, total: int, before: int) -> None:
+        if state["task"] is not None:
+            bar.remove_task(state["task"])
+        label = f"{name} ({before} done before)" if before else name
+        state["task"] = bar.add_task(label, total=max(total - before, 0) or None, rate="")
+
+    def advance(count: int = 1) -> None:
+        bar.update(state["task"], advance=count)
+
+    return start, advance
+
+
 def print_skipped(skipped: dict[str, str]) -> None:
     """Problems left out because a module they need is missing: counted, never failed."""
     if not skipped:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from codecrucible.cli.common import DATA_HELP, console, fail, out, progress
+from codecrucible.cli.common import DATA_HELP, console, fail, out, phase_bar, progress
 from codecrucible.weights import WeightsError
 
 
@@ -114,7 +114,7 @@ def study(
     from codecrucible.models import ModelError
     from codecrucible.weights.dixon import check_alpha
     from codecrucible.weights.heads import HEADS, HeadConfig, MissingTorch
-    from codecrucible.weights.pipeline import run
+    from codecrucible.weights.pipeline import Phases, run
     from codecrucible.weights.study import StudyConfig
 
     unknown = sorted(set(heads) - set(HEADS))
@@ -130,7 +130,7 @@ def study(
                              head=HeadConfig(epochs=epochs))
         directory = resolve_data_dir(data_dir)
         with progress() as bar:
-            rows = run(config, out_dir, directory, jobs, threads, _phases(bar))
+            rows = run(config, out_dir, directory, jobs, threads, Phases(*phase_bar(bar)))
     except (WeightsError, DataError, ModelError, MissingTorch) as error:
         fail(f"{error}; what was done is kept in {out_dir}: rerun the same command to resume")
     except KeyboardInterrupt:
@@ -139,19 +139,3 @@ def study(
         raise typer.Exit(130) from None
     out.print((out_dir / "table.md").read_text(), markup=False, highlight=False)
     console.print(f"{len(rows)} cells in {out_dir / 'cells.json'}", highlight=False)
-
-
-def _phases(bar):
-    from codecrucible.weights.pipeline import Phases
-    state = {"task": None}
-
-    def start(name: str, total: int, before: int) -> None:
-        if state["task"] is not None:
-            bar.remove_task(state["task"])
-        label = f"{name} ({before} done before)" if before else name
-        state["task"] = bar.add_task(label, total=max(total - before, 0) or None, rate="")
-
-    def advance() -> None:
-        bar.update(state["task"], advance=1)
-
-    return Phases(start, advance)
